@@ -1,0 +1,14 @@
+// The _core extension module. Each bind_*.cpp registers one area; this file
+// only calls them, so that no binding logic lives here.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace rknn_fast::bindings {
+void bind_format(py::module_& m);
+}  // namespace rknn_fast::bindings
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "rknn_fast private extension module (use the rknn_fast package instead)";
+    rknn_fast::bindings::bind_format(m);
+}

@@ -1,0 +1,14 @@
+"""rknn_fast: run Rockchip NPU models from Python, fast.
+
+The package imports on any host: the vendor runtime (librknnrt) is loaded lazily, only
+when a model is opened. See the README for the emulator that runs everything on x86.
+"""
+
+from __future__ import annotations
+
+from . import _core  # noqa: F401  (the one place the private extension is imported)
+from .info import ModelInfo, TensorInfo
+
+__version__ = "0.1.0"
+
+__all__ = ["ModelInfo", "TensorInfo", "__version__"]

@@ -1,0 +1,29 @@
+import pathlib
+
+import pytest
+
+DATA = pathlib.Path(__file__).resolve().parent / "data"
+MODELS = DATA / "models"
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests marked `npu` need a real board with librknnrt and /dev/rknpu (or /dev/dri).
+    on_board = pathlib.Path("/usr/lib/librknnrt.so").exists() and (
+        pathlib.Path("/dev/rknpu").exists() or pathlib.Path("/sys/kernel/debug/rknpu").exists()
+    )
+    if on_board:
+        return
+    skip = pytest.mark.skip(reason="needs a Rockchip NPU board with librknnrt")
+    for item in items:
+        if "npu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> pathlib.Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> pathlib.Path:
+    return MODELS
