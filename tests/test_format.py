@@ -237,6 +237,7 @@ def test_missing_optional_model_fields():
     assert info.target_platform == "rk3588"  # from the JSON summary
     raw = _core.parse_rknn(rb.build(m))
     assert raw["inputs"][0]["io_dtype"] == "" and raw["generator"] == ""
+    assert raw["target_platform"] == "rk3588"
     assert info.inputs[0].scale == pytest.approx(1 / 255)
 
 
@@ -580,6 +581,7 @@ def test_random_bytes():
     (b'{"a": 01}', "expected ',' or '}'"),
     (b'{"a": 1.}', "digit expected"),
     (b"[" * 100000 + b"]" * 100000, "nesting deeper"),
+    (b'{"a": [' + b"0," * (1 << 20) + b"0]}", "more than 1048576 values"),
     (b'{"target_platform": 3}', "target_platform"),
     (b'{"target_platform": [3]}', "non-string"),
 ])

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Optional, Tuple, Union
+
+if TYPE_CHECKING:
+    import numpy
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _model_info(d: dict) -> ModelInfo:
     )
 
 
-def inspect(model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]) -> ModelInfo:
+def inspect(model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "numpy.ndarray"]) -> ModelInfo:
     """Read what a .rknn file says about itself, without any runtime.
 
     ``model`` is a path (``str`` or ``os.PathLike``) or the whole file as a bytes-like object
