@@ -7,8 +7,8 @@ when a model is opened. See the README for the emulator that runs everything on 
 from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
-from .info import ModelInfo, TensorInfo
+from .info import ModelInfo, TensorInfo, inspect
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelInfo", "TensorInfo", "__version__"]
+__all__ = ["ModelInfo", "TensorInfo", "__version__", "inspect"]

@@ -1,4 +1,12 @@
-# Typed stubs of the private extension module (see cpp/bindings/).
-from typing import Any
+"""Type stubs of the private extension module (use the rknn_fast package instead)."""
 
-def _abi_layout() -> dict[str, Any]: ...
+from typing import Any, Dict, Union
+
+_BytesLike = Union[bytes, bytearray, memoryview, Any]  # any C-contiguous buffer of single bytes
+
+# .rknn reader (cpp/bindings/bind_format.cpp)
+def parse_rknn(data: _BytesLike) -> Dict[str, Any]: ...
+def element_size(rknn_type: int) -> int: ...
+
+# ABI layout of cpp/abi/rknn_abi.h in this build (cpp/bindings/bind_abi.cpp)
+def _abi_layout() -> Dict[str, Any]: ...
