@@ -97,9 +97,10 @@ void Counters::reset() {
 
 Emulator& Emulator::get() {
     // Constructed on first use (from any API call), so the environment is read when the
-    // library is first used rather than during static initialisation of the process.
-    static Emulator instance;
-    return instance;
+    // library is first used rather than during static initialisation of the process. Never
+    // destroyed: worker threads of runs in flight at process exit may still count.
+    static Emulator* instance = new Emulator();
+    return *instance;
 }
 
 Emulator::Emulator() { load_environment(); }
