@@ -121,7 +121,7 @@ void Emulator::load_environment() {
     if (env != nullptr) {
         for (const std::string& command : split(env, ";")) {
             std::string reply;
-            if (arm_fault(split(command, " \t"), reply) != 0) {
+            if (arm_fault(split("fault " + command, " \t"), reply) != 0) {
                 log_error("RKNN_EMU_FAULTS: " + reply);
             }
         }
