@@ -26,7 +26,10 @@ import rknn_builder as B
 import rknn_fast
 from rknn_fast.golden import read_golden, write_golden
 
-LIB_PATH = Path(rknn_fast.__file__).resolve().parent / "librknnrt_emulator.so"
+# The installed emulator; RKNN_FAST_EMULATOR_LIB points the tests at another build (e.g. one
+# with sanitizers, see docs/emulator.md).
+LIB_PATH = Path(os.environ.get("RKNN_FAST_EMULATOR_LIB",
+                               Path(rknn_fast.__file__).resolve().parent / "librknnrt_emulator.so"))
 MODELS = Path(__file__).resolve().parent / "data" / "models"
 TINY = MODELS / "tiny_conv_rk3588_i8.rknn"
 TINY_GOLDEN = MODELS / "tiny_conv_rk3588_i8.golden"
