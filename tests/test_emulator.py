@@ -840,6 +840,19 @@ def test_set_io_mem_pass_through_input_and_errors(lib: C.CDLL) -> None:
         assert lib.rknn_set_io_mem(s.ctx, mem, C.byref(a)) == 0
         assert s.run() == 0
         np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+        # The same input imported from the caller's own fd, at an offset inside it.
+        fd = os.memfd_create("input")
+        os.ftruncate(fd, 256 + a.size)
+        os.pwrite(fd, (ins[0].astype(np.int16) - 128).astype(np.int8).tobytes(), 256)
+        fd_mem = lib.rknn_create_mem_from_fd(s.ctx, fd, None, a.size, 256)
+        try:
+            assert lib.rknn_set_io_mem(s.ctx, fd_mem, C.byref(a)) == 0
+            assert s.run() == 0
+            np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+            assert E.counters(lib)["last_golden_record"] == 2
+        finally:
+            assert lib.rknn_destroy_mem(s.ctx, fd_mem) == 0
+            os.close(fd)
         # Errors: NULL attr, unknown mem, unknown name, index mismatch, too small, bad fmt.
         assert lib.rknn_set_io_mem(s.ctx, mem, None) == E.RKNN_ERR_PARAM_INVALID
         assert lib.rknn_set_io_mem(s.ctx, C.byref(E.rknn_tensor_mem()), C.byref(a)) == E.RKNN_ERR_PARAM_INVALID
@@ -912,6 +925,14 @@ def test_core_mask_per_platform(lib: C.CDLL, platform: str, cores: int) -> None:
                 assert rc == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
             else:
                 assert rc == (0 if 1 <= n <= cores else E.RKNN_ERR_PARAM_INVALID)
+
+
+def test_core_mask_on_the_real_rk3566_fixture(lib: C.CDLL) -> None:
+    with Session(lib, MODELS / "tiny_conv_rk3566_i8.rknn") as s:
+        assert lib.rknn_set_core_mask(s.ctx, E.RKNN_NPU_CORE_0) == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
+        assert lib.rknn_set_core_mask(s.ctx, E.RKNN_NPU_CORE_AUTO) == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
+        assert s.run() == 0
+    assert E.counters(lib)["core_runs"] == [1, 0, 0]
 
 
 def test_set_input_shapes_fail_on_static_models(lib: C.CDLL) -> None:
