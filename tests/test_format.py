@@ -653,3 +653,14 @@ def test_write_corpus_for_sanitizer_driver(tmp_path):
     for name, data in seeds.items():
         (out / f"{name}.rknn").write_bytes(data)
         assert parse_or_value_error(data)
+
+
+def test_io_count_is_bounded():
+    # A corrupt index-vector count that still fits the buffer must not make the reader
+    # allocate per entry: more than 65536 inputs is refused up front.
+    data = rb.build(rb.tiny_conv(generator="x" * 300000))
+    ins = _follow(data, _field(data, _graph_table(data), 8))
+    b = bytearray(data)
+    struct.pack_into("<I", b, ins, 70000)
+    with pytest.raises(ValueError, match="70000 inputs, more than 65536"):
+        _core.parse_rknn(bytes(b))
