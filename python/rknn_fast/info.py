@@ -150,7 +150,9 @@ def _model_info(d: dict) -> ModelInfo:
     )
 
 
-def inspect(model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "numpy.ndarray"]) -> ModelInfo:
+def inspect(
+    model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "numpy.ndarray"],
+) -> ModelInfo:
     """Read what a .rknn file says about itself, without any runtime.
 
     ``model`` is a path (``str`` or ``os.PathLike``) or the whole file as a bytes-like object
