@@ -34,16 +34,16 @@ void translate(std::exception_ptr p) {
         if (p) std::rethrow_exception(p);
     } catch (const runtime::CallError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
-        py::object exc = errors.attr("error_for_code")(e.code(), e.api(), "");
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        py::object exc = errors.attr("error_for_code")(e.code(), e.api(), e.detail());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     } catch (const runtime::LoadError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
         py::object exc = errors.attr("RuntimeNotFoundError")(e.what());
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     } catch (const runtime::NotSupportedError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
         py::object exc = errors.attr("RuntimeTooOldError")(e.what());
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     }
 }
 
@@ -292,13 +292,13 @@ void bind_runtime(py::module_& m) {
         .def_property_readonly("custom_string", &Session::custom_string)
         .def_property_readonly("mem_size", [](const Session& s) -> py::object {
             if (!s.has_mem_size()) return py::none();
-            const auto& m = s.mem_size();
+            const auto& ms = s.mem_size();
             py::dict d;
-            d["total_weight_size"] = m.total_weight_size;
-            d["total_internal_size"] = m.total_internal_size;
-            d["total_dma_allocated_size"] = m.total_dma_allocated_size;
-            d["total_sram_size"] = m.total_sram_size;
-            d["free_sram_size"] = m.free_sram_size;
+            d["total_weight_size"] = ms.total_weight_size;
+            d["total_internal_size"] = ms.total_internal_size;
+            d["total_dma_allocated_size"] = ms.total_dma_allocated_size;
+            d["total_sram_size"] = ms.total_sram_size;
+            d["free_sram_size"] = ms.free_sram_size;
             return d;
         })
         .def("set_core_mask", [](Session& s, uint32_t mask) {

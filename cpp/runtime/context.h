@@ -22,10 +22,12 @@ class CallError : public std::runtime_error {
     CallError(int code, std::string api, const std::string& detail = "");
     int code() const { return code_; }
     const std::string& api() const { return api_; }
+    const std::string& detail() const { return detail_; }
 
   private:
     int code_;
     std::string api_;
+    std::string detail_;
 };
 
 class Context {
