@@ -1,7 +1,14 @@
-# Typed stubs of the private extension module (see cpp/bindings/).
-from typing import Any, Optional
+"""Type stubs of the private extension module (use the rknn_fast package instead)."""
+
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
+
+_BytesLike = Union[bytes, bytearray, memoryview, Any]  # any C-contiguous buffer of single bytes
+
+# .rknn reader (cpp/bindings/bind_format.cpp)
+def parse_rknn(data: _BytesLike) -> Dict[str, Any]: ...
+def element_size(rknn_type: int) -> int: ...
 
 def _abi_layout() -> dict[str, Any]: ...
 

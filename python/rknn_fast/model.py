@@ -183,9 +183,9 @@ def _tensor_info(normal: Dict[str, Any], native: Dict[str, Any], nhwc: Dict[str,
         scale=float(normal["scale"]) if normal["qnt_type"] == 2 else 1.0,
         zero_point=int(normal["zp"]) if normal["qnt_type"] == 2 else 0,
         size=int(normal["size"]),
-        size_with_stride=int(native["size_with_stride"]),
-        w_stride=int(native["w_stride"]),
-        h_stride=int(native["h_stride"]),
+        size_with_stride=int(normal["size_with_stride"]),
+        w_stride=int(normal["w_stride"]),
+        h_stride=int(normal["h_stride"]),
     )
 
 
