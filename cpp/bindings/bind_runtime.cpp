@@ -249,16 +249,17 @@ void bind_runtime(py::module_& m) {
 
     py::class_<Session, std::shared_ptr<Session>>(m, "Session")
         .def(py::init([](const py::bytes& model, uint32_t flags, const std::string& runtime_path,
-                         const std::string& emulator_path) {
+                         const std::string& emulator_path, const std::string& model_path) {
                  char* data = nullptr;
                  py::ssize_t size = 0;
                  if (PYBIND11_BYTES_AS_STRING_AND_SIZE(model.ptr(), &data, &size) != 0) throw py::error_already_set();
                  // `model` stays referenced by the caller while the GIL is released.
                  py::gil_scoped_release nogil;
                  auto lib = runtime::Library::open(runtime_path, emulator_path);
-                 return std::make_shared<Session>(std::move(lib), data, static_cast<size_t>(size), flags);
+                 return std::make_shared<Session>(std::move(lib), data, static_cast<size_t>(size), model_path, flags);
              }),
-             py::arg("model"), py::arg("flags"), py::arg("runtime_path"), py::arg("emulator_path"))
+             py::arg("model"), py::arg("flags"), py::arg("runtime_path"), py::arg("emulator_path"),
+             py::arg("model_path") = "")
         .def_property_readonly("runtime_path", [](const Session& s) { return s.lib().path(); })
         .def_property_readonly("is_emulator", [](const Session& s) { return s.lib().is_emulator(); })
         .def_property_readonly("embedded_version", [](const Session& s) { return s.lib().embedded_version(); })

@@ -16,8 +16,9 @@ std::string c_string(const char* s, size_t max) {
 
 }  // namespace
 
-Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags)
-    : ctx_(std::make_shared<Context>(std::move(lib), model, size, flags)), flags_(flags) {
+Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+                 uint32_t flags)
+    : ctx_(std::make_shared<Context>(std::move(lib), model, size, path, flags)), flags_(flags) {
     rknn_input_output_num io{};
     Context::check(ctx_->query(RKNN_QUERY_IN_OUT_NUM, io), "rknn_query(RKNN_QUERY_IN_OUT_NUM)");
     const rknn_query_cmd in_cmds[3] = {RKNN_QUERY_INPUT_ATTR, RKNN_QUERY_NATIVE_INPUT_ATTR,

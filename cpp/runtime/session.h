@@ -46,7 +46,8 @@ struct BenchResult {
 
 class Session {
   public:
-    Session(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags);
+    Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+            uint32_t flags);
 
     const Library& lib() const { return ctx_->lib(); }
     uint32_t flags() const { return flags_; }

@@ -278,7 +278,8 @@ class Model:
             init_flags |= _FLAG_COLLECT_PERF
         runtime_arg = "" if runtime is None else os.fspath(runtime)
         try:
-            sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH)
+            # From a path, the runtime gets the path (rknn_init's file form), from bytes the bytes.
+            sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
             raise self._explain_init_error(e) from None
         if mask != 0:
