@@ -31,9 +31,16 @@ def golden(models_dir):
     return read_golden(models_dir / f"{MODEL}.golden")
 
 
-@pytest.fixture
-def lite(model_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def emulator_env(models_dir, monkeypatch):
+    # RKNNLite hands the runtime the model's bytes, so the emulator is told where the golden
+    # set is (with a path it finds model.golden by itself).
     monkeypatch.setenv("RKNN_FAST_RUNTIME", "emulator")
+    monkeypatch.setenv("RKNN_EMU_GOLDEN", str(models_dir / f"{MODEL}.golden"))
+
+
+@pytest.fixture
+def lite(model_path):
     r = RKNNLite()
     assert r.load_rknn(model_path) == 0
     assert r.init_runtime() == 0
@@ -153,7 +160,7 @@ def test_rknnlite_script_runs_with_import_changed(model_path, golden, tmp_path, 
     script.write_text(src.replace("from rknnlite.api import RKNNLite", "from rknn_fast.lite import RKNNLite"))
     frames = np.concatenate([inputs[0] for inputs, _ in golden])
     np.save(tmp_path / "in.npy", frames)
-    env = dict(os.environ, RKNN_FAST_RUNTIME="emulator")
+    env = dict(os.environ)  # RKNN_FAST_RUNTIME=emulator and RKNN_EMU_GOLDEN from the fixture
     r = subprocess.run([sys.executable, str(script), model_path, str(tmp_path / "in.npy"), str(tmp_path / "out.npz")],
                        capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr

@@ -445,3 +445,117 @@ def test_frame_ids_increase(model, golden):
     a = model.last_frame_id
     model.run(golden[0][0][0])
     assert model.last_frame_id > a
+
+
+# ---------------------------------------------------------------------------- emulator counters and faults
+
+from emu_control import Emulator  # noqa: E402
+from test_runtime import ALL_CODES  # noqa: E402
+
+
+@pytest.fixture
+def emu():
+    e = Emulator()
+    e("fault clear")
+    e.reset_counters()
+    yield e
+    e("fault clear")
+
+
+def test_copy_run_does_no_queries_and_one_copy_each_way(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator") as m:
+        emu.reset_counters()
+        for _ in range(10):
+            m.run(golden[0][0][0])
+        c = emu.counters()
+    calls = c["calls"]
+    assert calls["rknn_query"] == 0  # every attribute was queried once, at open
+    assert calls["rknn_inputs_set"] == calls["rknn_run"] == calls["rknn_outputs_get"] == 10
+    assert c["inputs_set_bytes"] == 10 * 64 * 64 * 3  # the uint8 image, read once
+    assert c["outputs_get_bytes"] == 10 * 4096  # int8 outputs written straight into our arrays
+
+
+def test_zero_copy_run_copies_zero_bytes(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        m.input_view(0)[...] = golden[0][0][0]
+        emu.reset_counters()
+        for _ in range(10):
+            m.run()
+        c = emu.counters()
+        assert m.bytes_copied == 0
+    calls = c["calls"]
+    assert calls["rknn_query"] == calls["rknn_inputs_set"] == calls["rknn_outputs_get"] == 0
+    assert c["inputs_set_bytes"] == 0 and c["outputs_get_bytes"] == 0
+    assert calls["rknn_run"] == 10 and c["runs"] == 10
+    assert c["golden_runs"] == 10  # the NPU saw the recorded frame through the bound buffer
+    if funcs["rknn_mem_sync"] and funcs["rknn_create_mem2"]:
+        assert c["mem_sync_to_device"] == 10 and c["mem_sync_from_device"] == 10
+
+
+def test_zero_copy_conversion_is_counted(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True, float_outputs=True,
+                         output_layout="logical") as m:
+        m.run(golden[0][0][0])
+        # input copied in (12288 B) + fused relayout/dequantise out (4096 float32)
+        assert m.bytes_copied == 64 * 64 * 3 + 4096 * 4
+        assert emu.counters()["outputs_get_bytes"] == 0
+
+
+@pytest.mark.parametrize("code", sorted(ALL_CODES))
+def test_run_error_codes_map_to_classes(model, golden, emu, code):
+    emu.fault(f"run code={code}")
+    with pytest.raises(errors.RknnError) as ei:
+        model.run(golden[0][0][0])
+    e = ei.value
+    assert type(e) is errors.error_class(code)
+    assert e.code == code and e.api == "rknn_run" and e.code_name == ALL_CODES[code]
+    # the model stays usable after a failed run
+    assert model.run(golden[0][0][0])[0].shape == (1, 4, 32, 32)
+
+
+@pytest.mark.parametrize("api,code,cls", [
+    ("inputs_set", -8, errors.RknnInputInvalidError),
+    ("outputs_get", -9, errors.RknnOutputInvalidError),
+    ("outputs_get", -2, errors.RknnTimeoutError),
+])
+def test_copy_path_faults(model, golden, emu, api, code, cls):
+    emu.fault(f"{api} code={code}")
+    with pytest.raises(cls) as ei:
+        model.run(golden[0][0][0])
+    assert ei.value.api == f"rknn_{api}"
+
+
+def test_zero_copy_run_fault(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        emu.fault("run code=-3")
+        with pytest.raises(errors.RknnDeviceUnavailableError):
+            m.run()
+        m.run()
+
+
+@pytest.mark.parametrize("code", [-1, -6, -10, -11, -12, -13])
+def test_init_faults_explain(model_path, emu, code):
+    emu.fault(f"init code={code}")
+    with pytest.raises(errors.RknnError) as ei:
+        rknn_fast.Model(model_path, runtime="emulator")
+    e = ei.value
+    assert type(e) is errors.error_class(code) and e.api == "rknn_init"
+    msg = str(e)
+    assert "librknnrt_emulator.so" in msg  # names the runtime that refused the model
+    assert errors.error_class(code).explanation.split(" ")[0] in msg
+    if code in (-1, -6, -13):
+        assert "rk3588" in msg  # what the file says it was built for
+
+
+def test_allocation_failure_in_zero_copy(model_path, emu):
+    emu.fault("create_mem2 code=-4")
+    emu.fault("create_mem code=-4")
+    with pytest.raises(errors.RknnMallocFailError):
+        rknn_fast.Model(model_path, runtime="emulator", zero_copy=True)
+
+
+def test_core_runs_follow_mask(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", core_mask="2") as m:
+        emu.reset_counters()
+        m.run(golden[0][0][0])
+        assert emu.counters()["core_runs"][2] >= 1
