@@ -483,6 +483,7 @@ def test_zero_copy_run_copies_zero_bytes(model_path, golden, emu):
             m.run()
         c = emu.counters()
         assert m.bytes_copied == 0
+        funcs = m.runtime_functions
     calls = c["calls"]
     assert calls["rknn_query"] == calls["rknn_inputs_set"] == calls["rknn_outputs_get"] == 0
     assert c["inputs_set_bytes"] == 0 and c["outputs_get_bytes"] == 0
