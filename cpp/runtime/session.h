@@ -86,6 +86,9 @@ class Session {
                           std::vector<OutputData>& outputs, bool npu_time);
 
     uint64_t last_frame_id() const { return last_frame_id_; }
+    // Wall time of the last run_copy/run_bound inside the runtime (set/run/get or syncs+run),
+    // in nanoseconds: what a caller's own measurement minus this is the binding's overhead.
+    int64_t last_runtime_ns() const { return last_runtime_ns_; }
 
   private:
     uint64_t run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
@@ -106,6 +109,7 @@ class Session {
     rknn_mem_size mem_size_{};
     bool has_mem_size_ = false;
     uint64_t last_frame_id_ = 0;
+    int64_t last_runtime_ns_ = 0;
 };
 
 }  // namespace rknn_fast::runtime

@@ -471,6 +471,12 @@ class Model:
         return int(self._check_open().last_frame_id)
 
     @property
+    def last_runtime_us(self) -> float:
+        """Microseconds the last run spent inside runtime calls (inputs_set + run + outputs_get,
+        or syncs + run). A caller's own timing minus this is the binding's overhead."""
+        return float(self._check_open().last_runtime_ns) / 1000.0
+
+    @property
     def bytes_copied(self) -> int:
         """Bytes the binding itself copied since open (conversions, inputs written for you)."""
         return self._bytes_copied
