@@ -74,6 +74,16 @@ std::shared_ptr<Context> lookup(rknn_context handle, Api api) {
     return ctx;
 }
 
+// The bits of a C enum that came from the caller. Reading them as the enum type would be
+// undefined behaviour for values outside the enumeration (a caller may pass any int).
+template <typename Enum>
+int32_t enum_bits(const Enum& value) {
+    static_assert(sizeof(Enum) == sizeof(int32_t), "C enums of the ABI are 4 bytes");
+    int32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
 bool fault_hit(Api api, int& code) {
     const FaultHit hit = emu().check_fault(api);
     if (!hit.hit) return false;
@@ -202,7 +212,7 @@ bool context_or_zero_valid(rknn_context handle, Api api) {
     return handle == 0 || lookup(handle, api) != nullptr;
 }
 
-std::string perf_detail_text(const Context& ctx, const RunJob* job) {
+std::string perf_detail_text(const RunJob* job) {
     std::ostringstream o;
     o << "rknn_fast emulator: no per-layer profile (emulated NPU)\n";
     if (job != nullptr) {
@@ -213,7 +223,6 @@ std::string perf_detail_text(const Context& ctx, const RunJob* job) {
           << "\n"
           << "Total Operator Elapse Time(us): " << job->run_duration_us << "\n";
     }
-    (void)ctx;
     return o.str();
 }
 
@@ -327,11 +336,11 @@ RKNN_EMU_EXPORT int rknn_query(rknn_context context, rknn_query_cmd cmd, void* i
         const Model& m = *ctx->model;
         const auto need = [&](size_t expected) {
             if (size == expected) return true;
-            emu().log_error("rknn_query: cmd " + std::to_string(static_cast<int>(cmd)) + ": info size " +
+            emu().log_error("rknn_query: cmd " + std::to_string(enum_bits(cmd)) + ": info size " +
                             std::to_string(size) + " != sizeof " + std::to_string(expected));
             return false;
         };
-        const int c = static_cast<int>(cmd);
+        const int c = enum_bits(cmd);
         switch (c) {
             case RKNN_QUERY_IN_OUT_NUM: {
                 if (!need(sizeof(rknn_input_output_num))) return RKNN_ERR_PARAM_INVALID;
@@ -381,7 +390,12 @@ RKNN_EMU_EXPORT int rknn_query(rknn_context context, rknn_query_cmd cmd, void* i
                     return fail(RKNN_ERR_PARAM_INVALID,
                                 "rknn_query: RKNN_QUERY_PERF_DETAIL needs RKNN_FLAG_COLLECT_PERF_MASK at init");
                 }
-                ctx->perf_detail = perf_detail_text(*ctx, ctx->job && ctx->job->done ? ctx->job.get() : nullptr);
+                bool done = false;
+                if (ctx->job) {
+                    std::lock_guard<std::mutex> job_lock(ctx->job->mutex);
+                    done = ctx->job->done;
+                }
+                ctx->perf_detail = perf_detail_text(done ? ctx->job.get() : nullptr);
                 auto* perf = static_cast<rknn_perf_detail*>(info);
                 perf->perf_data = &ctx->perf_detail[0];
                 perf->data_len = ctx->perf_detail.size();
@@ -467,17 +481,17 @@ RKNN_EMU_EXPORT int rknn_inputs_set(rknn_context context, uint32_t n_inputs, rkn
                 layout = layout_of(t.native);
                 encoding = t.encoding;
             } else {
-                if (codec_type_size(in.type) == 0) {
+                const int32_t type = enum_bits(in.type), fmt = enum_bits(in.fmt);
+                if (codec_type_size(type) == 0) {
                     return fail(RKNN_ERR_INPUT_INVALID, "rknn_inputs_set: unsupported input type " +
-                                                            std::to_string(static_cast<int>(in.type)));
+                                                            std::to_string(type));
                 }
-                if (in.fmt != RKNN_TENSOR_NCHW && in.fmt != RKNN_TENSOR_NHWC && in.fmt != RKNN_TENSOR_UNDEFINED) {
+                if (fmt != RKNN_TENSOR_NCHW && fmt != RKNN_TENSOR_NHWC && fmt != RKNN_TENSOR_UNDEFINED) {
                     return fail(RKNN_ERR_INPUT_INVALID, "rknn_inputs_set: unsupported input fmt " +
-                                                            std::to_string(static_cast<int>(in.fmt)) +
-                                                            " without pass_through");
+                                                            std::to_string(fmt) + " without pass_through");
                 }
-                layout.fmt = in.fmt;
-                encoding.type = in.type;
+                layout.fmt = fmt;
+                encoding.type = type;
             }
             std::string error;
             const size_t need = layout_bytes(t.logical, layout, encoding.type, error);
@@ -528,7 +542,7 @@ RKNN_EMU_EXPORT int rknn_set_core_mask(rknn_context context, rknn_core_mask core
         if (!ctx) return RKNN_ERR_CTX_INVALID;
         std::lock_guard<std::mutex> lock(ctx->mutex);
         const int cores = ctx->model->npu_cores;
-        const uint32_t mask = static_cast<uint32_t>(core_mask);
+        const uint32_t mask = static_cast<uint32_t>(enum_bits(core_mask));
         if (cores == 1) {
             // What librknnrt returns on single-core NPUs (rk3566/rk3568/rk3562).
             return fail(RKNN_ERR_TARGET_PLATFORM_UNMATCH,
@@ -893,14 +907,14 @@ RKNN_EMU_EXPORT int rknn_set_io_mem(rknn_context context, rknn_tensor_mem* mem, 
                                                     " but '" + name + "' is " + (is_input ? "input " : "output ") +
                                                     std::to_string(index));
         }
-        const int32_t type = static_cast<int32_t>(attr->type);
+        const int32_t type = enum_bits(attr->type);
         if (codec_type_size(type) == 0) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_set_io_mem: unsupported type " + std::to_string(type));
         }
         Binding b;
         b.mem = record;
         b.pass_through = attr->pass_through != 0;
-        b.layout.fmt = static_cast<int32_t>(attr->fmt);
+        b.layout.fmt = enum_bits(attr->fmt);
         switch (b.layout.fmt) {
             case RKNN_TENSOR_NC1HWC2:
                 if (t->native.fmt != RKNN_TENSOR_NC1HWC2) {
@@ -916,7 +930,7 @@ RKNN_EMU_EXPORT int rknn_set_io_mem(rknn_context context, rknn_tensor_mem* mem, 
         }
         b.encoding.type = type;
         // Raw caller values for inputs without pass_through; otherwise the attr's quantisation.
-        const bool quantised = is_integer_type(type) && attr->qnt_type == RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC;
+        const bool quantised = is_integer_type(type) && enum_bits(attr->qnt_type) == RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC;
         if (!is_input || b.pass_through) {
             b.encoding.affine = quantised;
             b.encoding.zp = attr->zp;
@@ -961,7 +975,7 @@ RKNN_EMU_EXPORT int rknn_mem_sync(rknn_context context, rknn_tensor_mem* mem, rk
         if (mem == nullptr || !Mems::get().find(mem)) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_mem_sync: not a tensor mem of this runtime");
         }
-        const int m = static_cast<int>(mode);
+        const int m = enum_bits(mode);
         if (m < RKNN_MEMORY_SYNC_TO_DEVICE || m > RKNN_MEMORY_SYNC_BIDIRECTIONAL) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_mem_sync: bad mode " + std::to_string(m));
         }

@@ -153,7 +153,10 @@ void Context::finish_jobs() {
 Contexts& Contexts::get() {
     // Never destroyed: worker threads of runs still in flight at process exit must not find
     // the registry (or the Emulator, created first) gone.
-    static Contexts* instance = (Emulator::get(), new Contexts());
+    static Contexts* instance = [] {
+        Emulator::get();  // created first, so it outlives every context
+        return new Contexts();
+    }();
     return *instance;
 }
 
@@ -186,7 +189,7 @@ size_t Contexts::live() {
 }
 
 Mems& Mems::get() {
-    static Mems* instance = (Emulator::get(), new Mems());  // never destroyed, as Contexts
+    static Mems* instance = new Mems();  // never destroyed, as Contexts
     return *instance;
 }
 

@@ -47,19 +47,32 @@ bool parse_number_lists(const std::string& text, size_t pos, std::vector<std::ve
     return false;
 }
 
-// Finds `key` in the conversion-settings text (a Python-dict-like string) and parses the
-// number lists after it. Empty when absent or not a list.
-std::vector<std::vector<float>> settings_lists(const std::string& text, const std::string& key) {
+// The flat number list after `'key':` inside text[begin, end); empty when absent.
+std::vector<float> settings_list(const std::string& text, size_t begin, size_t end, const std::string& key) {
+    const std::string quoted = "'" + key + "':";
+    const size_t at = text.find(quoted, begin);
     std::vector<std::vector<float>> lists;
-    const size_t at = text.find(key);
-    if (at == std::string::npos) return lists;
-    size_t pos = at + key.size();
-    while (pos < text.size() && (text[pos] == '\'' || text[pos] == '"' || text[pos] == ':' ||
-                                 std::isspace(static_cast<unsigned char>(text[pos])))) {
-        ++pos;
-    }
-    if (pos >= text.size() || text[pos] != '[' || !parse_number_lists(text, pos, lists)) lists.clear();
-    return lists;
+    if (at == std::string::npos || at >= end) return {};
+    size_t pos = at + quoted.size();
+    while (pos < end && std::isspace(static_cast<unsigned char>(text[pos]))) ++pos;
+    if (pos >= end || text[pos] != '[' || !parse_number_lists(text, pos, lists) || lists.size() != 1) return {};
+    return lists[0];
+}
+
+// Mean and std of input `name` from the conversion-settings text, a Python-dict-like string
+// holding {'attrs': {'<name>': {..., 'mean': [0], 'std': [255.0, 255.0, 255.0], ...}}, ...}.
+// Lists of length 1 apply to every channel. False when the text names none.
+bool settings_mean_std(const std::string& text, const std::string& name, std::vector<float>& mean,
+                       std::vector<float>& std) {
+    const size_t attrs = text.find("'attrs':");
+    if (attrs == std::string::npos) return false;
+    const size_t at = text.find("'" + name + "': {", attrs);
+    if (at == std::string::npos) return false;
+    const size_t end = text.find('}', at);
+    if (end == std::string::npos) return false;
+    mean = settings_list(text, at, end, "mean");
+    std = settings_list(text, at, end, "std");
+    return !mean.empty() && !std.empty();
 }
 
 std::string lower(std::string s) {
@@ -285,15 +298,22 @@ std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size, const 
     model->npu_cores = platform_cores(model->platform);
     model->custom_string = json_string_value(model->desc.json, "custom_string");
 
-    const auto means = settings_lists(model->desc.generator, "mean_values");
-    const auto stds = settings_lists(model->desc.generator, "std_values");
     for (size_t i = 0; i < model->desc.inputs.size(); ++i) {
         TensorModel t = build_tensor(model->desc, true, i);
-        if (i < means.size() && i < stds.size() && !means[i].empty() &&
-            means[i].size() == stds[i].size() &&
-            std::none_of(stds[i].begin(), stds[i].end(), [](float v) { return v == 0.0f; })) {
-            t.mean = means[i];
-            t.std = stds[i];
+        std::vector<float> mean, std;
+        int64_t s[4];
+        if (settings_mean_std(model->desc.generator, t.name, mean, std) && t.logical.size() == 4 &&
+            as_nchw(t.logical, s)) {
+            const size_t C = static_cast<size_t>(s[1]);
+            const bool fits = (mean.size() == 1 || mean.size() == C) && (std.size() == 1 || std.size() == C);
+            if (fits && std::none_of(std.begin(), std.end(), [](float v) { return v == 0.0f; })) {
+                t.mean.resize(C);
+                t.std.resize(C);
+                for (size_t c = 0; c < C; ++c) {
+                    t.mean[c] = mean.size() == 1 ? mean[0] : mean[c];
+                    t.std[c] = std.size() == 1 ? std[0] : std[c];
+                }
+            }
         }
         model->inputs.push_back(std::move(t));
     }

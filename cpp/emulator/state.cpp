@@ -97,9 +97,10 @@ void Counters::reset() {
 
 Emulator& Emulator::get() {
     // Constructed on first use (from any API call), so the environment is read when the
-    // library is first used rather than during static initialisation of the process.
-    static Emulator instance;
-    return instance;
+    // library is first used rather than during static initialisation of the process. Never
+    // destroyed: worker threads of runs in flight at process exit may still count.
+    static Emulator* instance = new Emulator();
+    return *instance;
 }
 
 Emulator::Emulator() { load_environment(); }
@@ -120,7 +121,7 @@ void Emulator::load_environment() {
     if (env != nullptr) {
         for (const std::string& command : split(env, ";")) {
             std::string reply;
-            if (arm_fault(split(command, " \t"), reply) != 0) {
+            if (arm_fault(split("fault " + command, " \t"), reply) != 0) {
                 log_error("RKNN_EMU_FAULTS: " + reply);
             }
         }
