@@ -24,8 +24,11 @@ def test_info_without_runtime(models_dir, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "platform:  rk3588" in out
     assert "toolkit:   2.5.0" in out
-    assert "[0] images: int8 NHWC (1, 64, 64, 3) scale=0.00392157 zp=-128" in out
-    assert "[0] head: int8 NCHW (1, 4, 32, 32) scale=0.0255233 zp=-36  native NC1HWC2 (1, 2, 32, 32, 16)" in out
+    meta = json.loads((models_dir / MODEL.replace(".rknn", ".json")).read_text())
+    i, o = meta["inputs"][0], meta["outputs"][0]
+    assert f"[0] images: int8 NHWC (1, 64, 64, 3) scale={i['scale']:.6g} zp={i['zero_point']}" in out
+    assert (f"[0] head: int8 NCHW (1, 4, 32, 32) scale={o['scale']:.6g} zp={o['zero_point']}  "
+            "native NC1HWC2 (1, 2, 32, 32, 16)") in out
     assert "runtime:" not in out
 
 

@@ -67,11 +67,18 @@ def test_tensor_info_matches_file(model, model_path):
     assert model.inputs[0].native_shape == (1, 64, 64, 3) and model.inputs[0].native_layout == "NHWC"
 
 
-def test_tensor_info_hand_checked(model):
+def test_tensor_info_vs_toolkit_record(model, models_dir):
+    # tests/data/models/<name>.json records what rknn-toolkit2 itself reported at conversion.
+    import json
+
+    meta = json.loads((models_dir / f"{MODEL}.json").read_text())
     i, o = model.inputs[0], model.outputs[0]
-    assert (i.name, i.shape, i.layout, i.dtype, i.zero_point) == ("images", (1, 64, 64, 3), "NHWC", "int8", -128)
+    mi, mo = meta["inputs"][0], meta["outputs"][0]
+    assert (i.name, i.shape, i.layout, i.dtype) == (mi["name"], (1, 64, 64, 3), "NHWC", mi["dtype"])
+    assert (i.zero_point, i.scale) == (mi["zero_point"], pytest.approx(mi["scale"], rel=1e-6))
     assert i.scale == pytest.approx(1 / 255, rel=1e-6)
-    assert (o.name, o.shape, o.layout, o.dtype, o.zero_point) == ("head", (1, 4, 32, 32), "NCHW", "int8", -36)
+    assert (o.name, o.shape, o.layout, o.dtype) == (mo["name"], tuple(mo["shape"]), "NCHW", mo["dtype"])
+    assert (o.zero_point, o.scale) == (mo["zero_point"], pytest.approx(mo["scale"], rel=1e-6))
     assert o.size == 4096 and o.n_elems == 4096
 
 
@@ -561,3 +568,47 @@ def test_core_runs_follow_mask(model_path, golden, emu):
         emu.reset_counters()
         m.run(golden[0][0][0])
         assert emu.counters()["core_runs"][2] >= 1
+
+
+# ---------------------------------------------------------------------------- every fixture
+
+import pathlib  # noqa: E402
+
+ALL_FIXTURES = sorted(p.stem for p in (pathlib.Path(__file__).parent / "data" / "models").glob("*.rknn")
+                      if p.with_suffix(".golden").exists())
+
+
+def _raw_to_float(raw: np.ndarray, info) -> np.ndarray:
+    if raw.dtype in (np.int8, np.uint8):
+        return dequantize(raw, info.scale, info.zero_point)
+    return raw.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_every_fixture_golden_copy_and_zero_copy(models_dir, name):
+    path = models_dir / f"{name}.rknn"
+    records = read_golden(models_dir / f"{name}.golden")
+    with rknn_fast.Model(path, runtime="emulator") as raw_m, \
+            rknn_fast.Model(path, runtime="emulator", float_outputs=True) as f_m, \
+            rknn_fast.Model(path, runtime="emulator", zero_copy=True) as zc, \
+            rknn_fast.Model(path, runtime="emulator", zero_copy=True, output_layout="logical",
+                            float_outputs=True) as zf:
+        assert [o.shape for o in raw_m.outputs] == [tuple(o.shape) for o in records[0][1]]
+        for inputs, outputs in records:
+            raws = raw_m.run(*inputs)
+            floats = f_m.run(*inputs)
+            for i, a in enumerate(inputs):
+                zc.input_view(i)[...] = a.reshape(zc.input_view(i).shape)
+            natives = zc.run()
+            zfloats = zf.run(*inputs)
+            for k, want in enumerate(outputs):
+                info = raw_m.outputs[k]
+                assert raws[k].dtype == np.dtype(info.dtype) and raws[k].shape == info.shape
+                np.testing.assert_allclose(floats[k], want, atol=1e-5, err_msg=f"{name} output {k} float32")
+                np.testing.assert_allclose(_raw_to_float(raws[k], info), want, atol=1e-5,
+                                           err_msg=f"{name} output {k} raw")
+                np.testing.assert_allclose(zfloats[k], want, atol=1e-5, err_msg=f"{name} output {k} zero-copy")
+                native = natives[k]
+                if native.ndim == 5:  # NC1HWC2 view: bring it to NCHW with the kernel
+                    native = rknn_fast.convert.from_nc1hwc2(native, info.shape[1], info.shape[3])
+                assert np.array_equal(native.reshape(raws[k].shape), raws[k]), f"{name} output {k} native view"
