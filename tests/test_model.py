@@ -612,3 +612,58 @@ def test_every_fixture_golden_copy_and_zero_copy(models_dir, name):
                 if native.ndim == 5:  # NC1HWC2 view: bring it to NCHW with the kernel
                     native = rknn_fast.convert.from_nc1hwc2(native, info.shape[1], info.shape[3])
                 assert np.array_equal(native.reshape(raws[k].shape), raws[k]), f"{name} output {k} native view"
+
+
+def test_init_failure_explains_toolkit_newer_than_runtime(model_path, tmp_path, monkeypatch):
+    # A copy of the emulator that carries the version string real runtimes embed, and whose
+    # rknn_init is armed (through the environment, read when this copy loads) to refuse.
+    lib = tmp_path / "librknnrt.so"
+    lib.write_bytes(pathlib.Path(emulator_path()).read_bytes() + b"\0librknnrt version: 1.4.0 (a10f100eb@2022-09-09)\0")
+    monkeypatch.setenv("RKNN_EMU_FAULTS", "init code=-6")
+    with pytest.raises(errors.RknnModelInvalidError) as ei:
+        rknn_fast.Model(model_path, runtime=str(lib))
+    msg = str(ei.value)
+    assert "librknnrt version 1.4.0" in msg
+    assert "converted by rknn-toolkit2 2.5.0, newer than this librknnrt 1.4.0" in msg
+    assert "install librknnrt >= 2.5.0" in msg
+
+
+def _build_shim(tmp_path, mini: bool):
+    import shutil
+    import subprocess
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    out = tmp_path / ("librknnmrt_shim.so" if mini else "librknnrt_old_shim.so")
+    cmd = [cc, "-shared", "-fPIC", "-O1", "-I", str(root / "cpp"), str(root / "tests" / "data" / "old_runtime_shim.c"),
+           "-o", str(out), "-ldl"] + (["-DMINI"] if mini else [])
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+def test_old_runtime_without_optional_functions(model_path, golden, tmp_path, monkeypatch):
+    monkeypatch.setenv("RKNN_SHIM_TARGET", emulator_path())
+    shim = _build_shim(tmp_path, mini=False)
+    with rknn_fast.Model(model_path, runtime=str(shim), zero_copy=True) as m:
+        f = m.runtime_functions
+        assert not f["rknn_mem_sync"] and not f["rknn_create_mem2"] and not f["rknn_set_input_shapes"]
+        assert f["rknn_set_core_mask"]
+        # zero-copy still works: plain rknn_create_mem buffers, the runtime flushes caches itself
+        m.input_view(0)[...] = golden[0][0][0]
+        (native,) = m.run()
+        o = m.outputs[0]
+        assert np.array_equal(rknn_fast.convert.from_nc1hwc2(native, 4, 32), quantize(golden[0][1][0], o.scale, o.zero_point))
+    with rknn_fast.Model(model_path, runtime=str(shim), core_mask="1") as m:
+        assert m.run(golden[0][0][0])[0].shape == (1, 4, 32, 32)
+
+
+def test_mini_runtime_core_mask_needs_newer(model_path, golden, tmp_path, monkeypatch):
+    monkeypatch.setenv("RKNN_SHIM_TARGET", emulator_path())
+    shim = _build_shim(tmp_path, mini=True)
+    with pytest.raises(errors.RuntimeTooOldError, match=r"core_mask needs librknnrt >= .*rknn_set_core_mask"):
+        rknn_fast.Model(model_path, runtime=str(shim), core_mask="0")
+    with rknn_fast.Model(model_path, runtime=str(shim)) as m:  # auto: no call needed
+        assert not m.runtime_functions["rknn_set_core_mask"]
+        m.run(golden[0][0][0])
