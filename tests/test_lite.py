@@ -168,3 +168,10 @@ def test_rknnlite_script_runs_with_import_changed(model_path, golden, tmp_path, 
     got = np.load(tmp_path / "out.npz")
     for k, (_, outputs) in enumerate(golden):
         np.testing.assert_allclose(got[f"frame{k}_out0"], outputs[0], atol=1e-5)
+
+
+def test_inputs_pass_through(lite, golden):
+    img = golden[2][0][0]
+    q = (img.astype(np.int16) - 128).astype(np.int8)
+    out = lite.inference(inputs=[q], inputs_pass_through=[1])
+    np.testing.assert_allclose(out[0], golden[2][1][0], atol=1e-5)

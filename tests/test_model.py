@@ -667,3 +667,57 @@ def test_mini_runtime_core_mask_needs_newer(model_path, golden, tmp_path, monkey
     with rknn_fast.Model(model_path, runtime=str(shim)) as m:  # auto: no call needed
         assert not m.runtime_functions["rknn_set_core_mask"]
         m.run(golden[0][0][0])
+
+
+def test_benchmark_reports_npu_time_and_perf_detail(model_path, emu):
+    emu("set npu_time_us=300")
+    try:
+        with rknn_fast.Model(model_path, runtime="emulator", collect_perf=True) as m:
+            r = m.benchmark(5, warmup=1)
+            assert r["npu_us"].tolist() == [300] * 5  # RKNN_QUERY_PERF_RUN per run
+            assert r["npu_mean_us"] == 300
+            assert (r["latency_us"] >= 300).all()
+            assert "Total Operator Elapse Time(us): 300" in r["perf_detail"]
+            assert m.perf_run_us() == 300
+        with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+            r = m.benchmark(3, warmup=0)
+            assert r["npu_us"].tolist() == [300] * 3 and r["perf_detail"] == ""
+    finally:
+        emu("set npu_time_us=0")
+
+
+def test_async_mode_returns_previous_frame(model_path, golden):
+    with rknn_fast.Model(model_path, runtime="emulator", async_mode=True, float_outputs=True) as m:
+        outs = [m.run(inputs[0], copy=True)[0] for inputs, _ in golden]
+    np.testing.assert_allclose(outs[1], golden[0][1][0], atol=1e-5)  # one frame behind
+    np.testing.assert_allclose(outs[2], golden[1][1][0], atol=1e-5)
+    with pytest.raises(ValueError, match="async_mode"):
+        rknn_fast.Model(model_path, runtime="emulator", async_mode=True, zero_copy=True)
+
+
+def test_threads_are_serialised(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator") as m:
+        emu.reset_counters()
+        threads = [threading.Thread(target=lambda: [m.run(golden[0][0][0], copy=True) for _ in range(20)])
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        c = emu.counters()
+    assert c["runs"] == 80 and c["max_concurrent_runs"] == 1
+
+
+def test_pass_through_input(model, golden):
+    # scale 1/255, zero point -128 and mean 0 / std 255: the quantised pixel is p - 128.
+    img = golden[1][0][0]
+    q = (img.astype(np.int16) - 128).astype(np.int8)
+    (want,) = model.run(img, copy=True)
+    (got,) = model.run(q, pass_through=[True], copy=True)
+    assert np.array_equal(got, want)
+    with pytest.raises(TypeError, match="native dtype int8"):
+        model.run(img, pass_through=[True])
+    with pytest.raises(ValueError, match="12288 bytes"):
+        model.run(q[:, :32].copy(), pass_through=[True])
+    with pytest.raises(ValueError, match="pass_through flags"):
+        model.run(q, pass_through=[True, False])

@@ -84,9 +84,10 @@ Buffer contiguous(const py::array& a, bool writable, const char* what) {
 }
 
 std::vector<runtime::InputData> input_data(const std::vector<py::array>& arrays, const std::vector<int>& types,
-                                           const std::vector<int>& fmts) {
-    if (types.size() != arrays.size() || fmts.size() != arrays.size()) {
-        throw py::value_error("inputs, types and fmts must have the same length");
+                                           const std::vector<int>& fmts, const std::vector<bool>& pass_through) {
+    if (types.size() != arrays.size() || fmts.size() != arrays.size() ||
+        (!pass_through.empty() && pass_through.size() != arrays.size())) {
+        throw py::value_error("inputs, types, fmts and pass_through must have the same length");
     }
     std::vector<runtime::InputData> v(arrays.size());
     for (size_t i = 0; i < arrays.size(); ++i) {
@@ -95,6 +96,7 @@ std::vector<runtime::InputData> input_data(const std::vector<py::array>& arrays,
         v[i].size = b.size;
         v[i].type = static_cast<rknn_tensor_type>(types[i]);
         v[i].fmt = static_cast<rknn_tensor_format>(fmts[i]);
+        v[i].pass_through = !pass_through.empty() && pass_through[i];
     }
     return v;
 }
@@ -312,12 +314,13 @@ void bind_runtime(py::module_& m) {
         })
         .def("run_copy", [](Session& s, const std::vector<py::array>& inputs, const std::vector<int>& types,
                             const std::vector<int>& fmts, const std::vector<py::array>& outputs,
-                            const std::vector<bool>& want_float) {
-                 auto in = input_data(inputs, types, fmts);
+                            const std::vector<bool>& want_float, const std::vector<bool>& pass_through) {
+                 auto in = input_data(inputs, types, fmts, pass_through);
                  auto out = output_data(outputs, want_float);
                  py::gil_scoped_release nogil;
                  return s.run_copy(in, out);
-             })
+             }, py::arg("inputs"), py::arg("types"), py::arg("fmts"), py::arg("outputs"), py::arg("want_float"),
+             py::arg("pass_through") = std::vector<bool>())
         .def("bind", [](Session& s, bool input, size_t i, int kind, int type, int fmt, bool pass_through,
                         size_t bytes) {
                  const rknn_tensor_attr a = bind_attr(s, input, kind, i, type, fmt, pass_through);
@@ -357,7 +360,7 @@ void bind_runtime(py::module_& m) {
                  std::vector<runtime::InputData> in;
                  std::vector<runtime::OutputData> out;
                  if (!bound) {
-                     in = input_data(inputs, types, fmts);
+                     in = input_data(inputs, types, fmts, {});
                      out = output_data(outputs, want_float);
                  }
                  runtime::BenchResult r;

@@ -126,9 +126,10 @@ class RKNNLite:
             raise ValueError("runtime not initialised: call init_runtime() first")
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
-        if inputs_pass_through is not None and any(inputs_pass_through):
-            raise NotImplementedError("inputs_pass_through is not supported by rknn_fast")
         n = len(model.inputs)
+        passes = None
+        if inputs_pass_through is not None:
+            passes = [bool(p) for p in self._per_input(inputs_pass_through, n, "inputs_pass_through")]
         if len(inputs) != n:
             raise ValueError(f"expected {n} inputs, got {len(inputs)}")
         fmts = self._per_input(data_format, n, "data_format")
@@ -147,7 +148,8 @@ class RKNNLite:
                 self._logger.warning("input %d is NCHW but the model takes NHWC: the runtime transposes it", i)
                 nchw = True
             arrays.append(a)
-        outputs = model.run(*arrays, data_format="nchw" if nchw else None, copy=not reuse_outputs)
+        outputs = model.run(*arrays, data_format="nchw" if nchw else None, copy=not reuse_outputs,
+                            pass_through=passes if passes and any(passes) else None)
         self._frame_id = model.last_frame_id
         result: List[Any] = list(outputs)
         if get_frame_id:
@@ -155,8 +157,8 @@ class RKNNLite:
         return result
 
     @staticmethod
-    def _per_input(value: Any, n: int, what: str) -> List[Optional[str]]:
-        if value is None or isinstance(value, str):
+    def _per_input(value: Any, n: int, what: str) -> List[Any]:
+        if value is None or isinstance(value, (str, int)):
             return [value] * n
         values = list(value)
         if len(values) != n:

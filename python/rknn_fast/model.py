@@ -571,7 +571,8 @@ class Model:
                              "non-contiguous one (use numpy.ascontiguousarray)")
         return a, _DTYPE_TO_TYPE[dt], fmt
 
-    def run(self, *inputs: np.ndarray, data_format: Optional[str] = None, copy: bool = False) -> List[np.ndarray]:
+    def run(self, *inputs: np.ndarray, data_format: Optional[str] = None, copy: bool = False,
+            pass_through: Optional[Sequence[bool]] = None) -> List[np.ndarray]:
         """Runs one inference and returns the outputs (one array per model output).
 
         Args:
@@ -583,6 +584,9 @@ class Model:
             data_format: ``"nhwc"`` (default for image inputs) or ``"nchw"`` for
                 ``(1, C, H, W)`` arrays.
             copy: return fresh arrays instead of the reused ones.
+            pass_through: per input, True to hand the bytes to the NPU unconverted: the array
+                must already be in the input's native dtype and layout (``TensorInfo.native_shape``,
+                quantised), e.g. from an earlier pipeline stage. Copy mode only.
 
         Returns:
             The outputs, overwritten by the next call unless ``copy=True``.
@@ -614,14 +618,37 @@ class Model:
         arrays = []
         types = []
         fmts = []
-        for s, a in zip(specs, inputs):
-            arr, t, f = self._prepare_input(s, a, data_format)
+        passes: List[bool] = []
+        if pass_through is not None:
+            passes = [bool(p) for p in pass_through]
+            if len(passes) != len(specs):
+                raise ValueError(f"expected {len(specs)} pass_through flags, got {len(passes)}")
+        for k, (s, a) in enumerate(zip(specs, inputs)):
+            if passes and passes[k]:
+                arr, t, f = self._prepare_pass_through(k, a)
+            else:
+                arr, t, f = self._prepare_input(s, a, data_format)
             arrays.append(arr)
             types.append(t)
             fmts.append(f)
         outs = [np.empty_like(o) for o in self._out_arrays] if copy else self._out_arrays
-        sess.run_copy(arrays, types, fmts, outs, self._want_float)
+        sess.run_copy(arrays, types, fmts, outs, self._want_float, passes)
         return list(outs)
+
+    def _prepare_pass_through(self, i: int, a: Any) -> Tuple[np.ndarray, int, int]:
+        native = self._in_attrs[_KIND_NATIVE][i]
+        dtype = _TYPE_TO_DTYPE.get(native["type"])
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"input {i}: expected numpy.ndarray, got {type(a).__name__}")
+        if a.dtype != dtype:
+            raise TypeError(f"input {i}: pass_through needs the native dtype {dtype}, got {a.dtype}")
+        if not a.flags.c_contiguous:
+            raise ValueError(f"input {i}: expected a C-contiguous array, got a non-contiguous one")
+        sizes = {int(native["size"]), int(native["size_with_stride"])}
+        if a.nbytes not in sizes:
+            raise ValueError(f"input {i}: pass_through needs {' or '.join(map(str, sorted(sizes)))} bytes "
+                             f"(native {_FMT_NAMES.get(native['fmt'])} {tuple(native['dims'])}), got {a.nbytes}")
+        return a, int(native["type"]), int(native["fmt"])
 
     def _write_inputs(self, prepared: List[Tuple[np.ndarray, int, int]]) -> None:
         for view, spec, (a, _t, fmt) in zip(self._in_views, self._in_specs, prepared):
