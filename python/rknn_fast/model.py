@@ -525,14 +525,13 @@ class Model:
         """Uses a caller's dma-buf (``fd``, ``size`` bytes starting at ``offset``) as input
         ``index`` from now on, e.g. a camera or RGA buffer. The layout is the one
         :meth:`input_view` shows (NHWC uint8 for image inputs). Returns a view of it."""
-        sess = self._check_open()
+        self._check_open()
         if not self._zero_copy:
             raise ValueError("bind_input_fd() needs Model(..., zero_copy=True)")
         self._check_index(index, len(self._in_mems), "input")
         for name, v in (("fd", fd), ("size", size), ("offset", offset)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"expected a non-negative int {name}, got {v!r}")
-        del sess
         with self._lock:
             mem, view = self._bind_input(index, self._in_specs[index], (fd, size, offset))
             self._in_mems[index] = mem
