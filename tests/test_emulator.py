@@ -354,9 +354,9 @@ def test_query_attrs_match_the_toolkit_record(lib: C.CDLL) -> None:
         assert o.size_with_stride >= o.size
 
         nat = s.attr(E.RKNN_QUERY_NATIVE_OUTPUT_ATTR)
-        assert nat.shape() == rout["native_shape"] and nat.fmt == NC1HWC2
-        assert nat.size_with_stride == int(np.prod(rout["native_shape"]))
-        assert s.attr(E.RKNN_QUERY_NATIVE_NC1HWC2_OUTPUT_ATTR).shape() == rout["native_shape"]
+        assert nat.shape() == rout["log_native_shape"] and nat.fmt == NC1HWC2
+        assert nat.size_with_stride == int(np.prod(rout["log_native_shape"]))
+        assert s.attr(E.RKNN_QUERY_NATIVE_NC1HWC2_OUTPUT_ATTR).shape() == rout["log_native_shape"]
         nhwc = s.attr(E.RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR)
         n, c, h, w = rout["shape"]
         assert nhwc.shape() == [n, h, w, c] and nhwc.fmt == NHWC
@@ -513,6 +513,64 @@ def test_synthetic_float16_model(lib: C.CDLL) -> None:
         lib.rknn_outputs_release(s.ctx, 1, C.byref(out))
         np.testing.assert_array_equal(f, raw.astype(np.float32))
         assert np.all((f >= -1) & (f < 1)) and np.unique(f).size > 100
+
+
+ALL_FIXTURES = sorted(p.stem for p in MODELS.glob("*.rknn") if p.with_suffix(".golden").exists())
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_every_fixture_replays_its_golden_set(lib: C.CDLL, name: str) -> None:
+    """Each fixture (rk3588 / rk3566, int8 / fp16): attributes as the toolkit recorded them,
+    every golden record replayed exactly through rknn_outputs_get, and the same outputs in
+    the native layout through zero-copy memory."""
+    from rknn_fast.golden import read_golden_tensors
+
+    record = json.loads((MODELS / f"{name}.json").read_text())
+    with Session(lib, MODELS / f"{name}.rknn") as s:
+        io = E.rknn_input_output_num()
+        assert lib.rknn_query(s.ctx, E.RKNN_QUERY_IN_OUT_NUM, C.byref(io), C.sizeof(io)) == 0
+        assert (io.n_input, io.n_output) == (len(record["inputs"]), len(record["outputs"]))
+        quantised, natives, mems = [], [], []
+        for k, r in enumerate(record["outputs"]):
+            a = s.attr(E.RKNN_QUERY_OUTPUT_ATTR, k)
+            assert a.name.decode() == r["name"] and a.shape() == r["shape"]
+            assert a.type == {"int8": I8, "float16": F16}[r["dtype"]]
+            if a.type == I8:
+                assert a.zp == r["zero_point"] and a.scale == pytest.approx(r["scale"], rel=1e-6)
+            nat = s.attr(E.RKNN_QUERY_NATIVE_OUTPUT_ATTR, k)
+            mem = lib.rknn_create_mem(s.ctx, nat.size_with_stride)
+            assert lib.rknn_set_io_mem(s.ctx, mem, C.byref(nat)) == 0
+            natives.append(nat)
+            mems.append(mem)
+        for ins, outs in read_golden_tensors(MODELS / f"{name}.golden"):
+            arr = (E.rknn_input * len(ins))()
+            keep = [np.ascontiguousarray(t.data) for t in ins]
+            for k, (t, x) in enumerate(zip(ins, keep)):
+                typ = {np.dtype(np.uint8): U8, np.dtype(np.float32): F32}[x.dtype]
+                arr[k] = E.rknn_input(index=k, buf=x.ctypes.data, size=x.nbytes, type=typ, fmt=t.fmt)
+            assert lib.rknn_inputs_set(s.ctx, len(ins), arr) == 0 and s.run() == 0
+            for k, (t, r) in enumerate(zip(outs, record["outputs"])):
+                got = s.get(k, want_float=True)
+                if r["dtype"] == "int8":
+                    q = quantize_ref(t.data, r["scale"], r["zero_point"])
+                    expected = dequantize_ref(q, r["scale"], r["zero_point"])
+                    raw = q.view(np.uint8)
+                else:
+                    q = t.data.astype(np.float16)
+                    expected = q.astype(np.float32)
+                    raw = q.view(np.uint8)
+                np.testing.assert_array_equal(got, expected.ravel())
+                np.testing.assert_array_equal(got, t.data.astype(np.float32).ravel())  # on the grid
+                nat = natives[k]
+                size = q.dtype.itemsize
+                buf = mem_array(mems[k], nat.size_with_stride).view(q.dtype)
+                if nat.fmt == NC1HWC2:
+                    buf = nc1hwc2_to_nchw(buf, nat.shape(), r["shape"][1])
+                np.testing.assert_array_equal(buf.reshape(-1).view(np.uint8)[: raw.size], raw.reshape(-1),
+                                              err_msg=f"native output {k} ({size}-byte elements)")
+        assert E.counters(lib)["synthetic_runs"] == 0
+        for mem in mems:
+            assert lib.rknn_destroy_mem(s.ctx, mem) == 0
 
 
 # --------------------------------------------------------------------------------------
@@ -782,6 +840,19 @@ def test_set_io_mem_pass_through_input_and_errors(lib: C.CDLL) -> None:
         assert lib.rknn_set_io_mem(s.ctx, mem, C.byref(a)) == 0
         assert s.run() == 0
         np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+        # The same input imported from the caller's own fd, at an offset inside it.
+        fd = os.memfd_create("input")
+        os.ftruncate(fd, 256 + a.size)
+        os.pwrite(fd, (ins[0].astype(np.int16) - 128).astype(np.int8).tobytes(), 256)
+        fd_mem = lib.rknn_create_mem_from_fd(s.ctx, fd, None, a.size, 256)
+        try:
+            assert lib.rknn_set_io_mem(s.ctx, fd_mem, C.byref(a)) == 0
+            assert s.run() == 0
+            np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+            assert E.counters(lib)["last_golden_record"] == 2
+        finally:
+            assert lib.rknn_destroy_mem(s.ctx, fd_mem) == 0
+            os.close(fd)
         # Errors: NULL attr, unknown mem, unknown name, index mismatch, too small, bad fmt.
         assert lib.rknn_set_io_mem(s.ctx, mem, None) == E.RKNN_ERR_PARAM_INVALID
         assert lib.rknn_set_io_mem(s.ctx, C.byref(E.rknn_tensor_mem()), C.byref(a)) == E.RKNN_ERR_PARAM_INVALID
@@ -854,6 +925,14 @@ def test_core_mask_per_platform(lib: C.CDLL, platform: str, cores: int) -> None:
                 assert rc == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
             else:
                 assert rc == (0 if 1 <= n <= cores else E.RKNN_ERR_PARAM_INVALID)
+
+
+def test_core_mask_on_the_real_rk3566_fixture(lib: C.CDLL) -> None:
+    with Session(lib, MODELS / "tiny_conv_rk3566_i8.rknn") as s:
+        assert lib.rknn_set_core_mask(s.ctx, E.RKNN_NPU_CORE_0) == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
+        assert lib.rknn_set_core_mask(s.ctx, E.RKNN_NPU_CORE_AUTO) == E.RKNN_ERR_TARGET_PLATFORM_UNMATCH
+        assert s.run() == 0
+    assert E.counters(lib)["core_runs"] == [1, 0, 0]
 
 
 def test_set_input_shapes_fail_on_static_models(lib: C.CDLL) -> None:

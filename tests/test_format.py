@@ -74,8 +74,9 @@ def test_fixture_matches_toolkit_record(path):
                 assert t.layout == ("NHWC" if role == "input" else "NCHW")
             else:
                 assert t.shape == logical and t.layout == "UNDEFINED"
-            assert t.native_shape == tuple(w["native_shape"])
             assert t.native_layout == w["native_layout"]
+            if t.native_shape != tuple(w["native_shape"]):
+                assert_known_native_discrepancy(t.native_shape, tuple(w["native_shape"]), logical)
             assert t.dtype == w["dtype"]
             assert t.qnt_type == w["qnt_type"]
             assert t.zero_point == w["zero_point"]
@@ -83,7 +84,23 @@ def test_fixture_matches_toolkit_record(path):
             assert t.scale == pytest.approx(w["scale"], rel=1e-6)
             es = ITEMSIZE[t.dtype]
             assert t.size == prod(logical) * es
-            assert t.size_with_stride == max(prod(logical), prod(w["native_shape"])) * es
+            assert t.size_with_stride == max(prod(logical), prod(t.native_shape)) * es
+
+
+def assert_known_native_discrepancy(from_file, recorded, logical):
+    """Some records take the native shape from the compiler's verbose memory table, whose C1
+    can exceed the file's (e.g. yolov5 [1,255,32,32]: file (1,16,32,32,16), table
+    (1,64,32,32,16), the size of the memory region the compiler reserved). The file's value is
+    the runtime's: format doc §4 gives size_with_stride 1,638,400 = 16 C1 blocks for
+    [1,255,80,80]. Accept only that case: same N, H, W, C2, and the file's C1 the smaller one,
+    still covering every logical channel."""
+    assert len(from_file) == len(recorded) == 5, (from_file, recorded)
+    n, c1, h, w, c2 = from_file
+    assert (n, h, w, c2) == (recorded[0], recorded[2], recorded[3], recorded[4]), (from_file, recorded)
+    assert c1 < recorded[1], (from_file, recorded)
+    channels = logical[1] if len(logical) == 4 else None
+    if channels is not None:
+        assert c1 * c2 >= channels, (from_file, logical)
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
@@ -636,3 +653,14 @@ def test_write_corpus_for_sanitizer_driver(tmp_path):
     for name, data in seeds.items():
         (out / f"{name}.rknn").write_bytes(data)
         assert parse_or_value_error(data)
+
+
+def test_io_count_is_bounded():
+    # A corrupt index-vector count that still fits the buffer must not make the reader
+    # allocate per entry: more than 65536 inputs is refused up front.
+    data = rb.build(rb.tiny_conv(generator="x" * 300000))
+    ins = _follow(data, _field(data, _graph_table(data), 8))
+    b = bytearray(data)
+    struct.pack_into("<I", b, ins, 70000)
+    with pytest.raises(ValueError, match="70000 inputs, more than 65536"):
+        _core.parse_rknn(bytes(b))

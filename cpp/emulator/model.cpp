@@ -212,9 +212,39 @@ size_t layout_bytes(const std::vector<int64_t>& logical, const Layout& layout, i
     return elems * esz;
 }
 
+namespace {
+
+// NCHW / UNDEFINED (and NHWC on a tensor that is not 4-D) store the logical order itself:
+// the conversions then need no offset table.
+bool identity_layout(const std::vector<int64_t>& logical, const Layout& layout, size_t& count) {
+    if (layout.fmt == RKNN_TENSOR_NC1HWC2 || (layout.fmt == RKNN_TENSOR_NHWC && logical.size() == 4)) {
+        return false;
+    }
+    count = 1;
+    for (int64_t d : logical) {
+        if (d < 0) return false;
+        count *= static_cast<size_t>(d);
+    }
+    return true;
+}
+
+}  // namespace
+
 bool read_values(const uint8_t* src, size_t src_bytes, const std::vector<int64_t>& logical,
                  const Layout& layout, const Encoding& encoding, std::vector<float>& out,
                  std::string& error) {
+    size_t count = 0;
+    const size_t item = codec_type_size(encoding.type);
+    if (item != 0 && identity_layout(logical, layout, count)) {
+        if (count * item > src_bytes) {
+            error = "buffer holds " + std::to_string(src_bytes) + " bytes, the layout needs " +
+                    std::to_string(count * item);
+            return false;
+        }
+        out.resize(count);
+        for (size_t i = 0; i < count; ++i) out[i] = load_value(src + i * item, encoding);
+        return true;
+    }
     std::vector<size_t> offsets;
     size_t elems = 0;
     if (!layout_offsets(logical, layout, offsets, elems, error)) return false;
@@ -236,6 +266,17 @@ bool read_values(const uint8_t* src, size_t src_bytes, const std::vector<int64_t
 size_t write_values(const std::vector<float>& values, const std::vector<int64_t>& logical,
                     const Layout& layout, const Encoding& encoding, uint8_t* dst,
                     size_t dst_bytes, std::string& error) {
+    size_t count = 0;
+    const size_t item = codec_type_size(encoding.type);
+    if (item != 0 && identity_layout(logical, layout, count) && count == values.size()) {
+        if (count * item > dst_bytes) {
+            error = "buffer holds " + std::to_string(dst_bytes) + " bytes, the layout needs " +
+                    std::to_string(count * item);
+            return 0;
+        }
+        for (size_t i = 0; i < count; ++i) store_value(dst + i * item, encoding, values[i]);
+        return count * item;
+    }
     std::vector<size_t> offsets;
     size_t elems = 0;
     if (!layout_offsets(logical, layout, offsets, elems, error)) return 0;

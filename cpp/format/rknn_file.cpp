@@ -26,6 +26,7 @@ constexpr int32_t kQntNone = 0, kQntAffine = 2;
 
 constexpr size_t kHeaderSize = 64;    // format doc §1
 constexpr size_t kMaxDims = 16;       // RKNN_MAX_DIMS: rknn_tensor_attr.dims holds 16 entries
+constexpr size_t kMaxIo = 65536;      // inputs or outputs per model: bounds memory on corrupt counts
 constexpr uint64_t kFormatV2 = 6;     // RKNPU v2 / lite
 constexpr uint64_t kFormatT3 = 0x1004;  // rv1106 / rv1103
 
@@ -124,9 +125,12 @@ void apply_io_json(std::string_view text, const char* what, std::vector<TensorDe
     if (text.empty()) return;
     const json::Value doc = json::parse(text, what);
     if (doc.kind != json::Kind::Object) fail(std::string(what) + ": expected a JSON object");
+    std::unordered_map<std::string_view, const json::Value*> by_name;
+    for (const auto& [name, value] : doc.members) by_name.emplace(name, &value);
     for (auto& t : tensors) {
-        const json::Value* entry = doc.find(t.name);
-        if (!entry) continue;
+        const auto it = by_name.find(t.name);
+        if (it == by_name.end()) continue;
+        const json::Value* entry = it->second;
         if (entry->kind != json::Kind::Object)
             fail(std::string(what) + ": entry " + quoted(t.name) + " is not an object");
         if (const json::Value* v = entry->find("dtype"); v && v->kind == json::Kind::String) t.io_dtype = v->string;
@@ -161,7 +165,7 @@ void apply_summary(const json::Value& doc, ModelDesc& m) {
 int64_t json_count(const json::Value& doc, std::string_view key) {
     const json::Value* v = doc.find(key);
     if (!v) return -1;
-    if (v->kind != json::Kind::Number || !v->is_integer || v->integer < 0 || v->integer > 65536)
+    if (v->kind != json::Kind::Number || !v->is_integer || v->integer < 0 || v->integer > static_cast<int64_t>(kMaxIo))
         fail("trailing JSON: " + std::string(key) + " is not a small non-negative integer");
     return v->integer;
 }
@@ -269,7 +273,9 @@ void parse_format6(const uint8_t* blob, size_t blob_size, ModelDesc& m) {
     if (!in_idx.present || !out_idx.present) fail("model FlatBuffer: the graph has no input/output index lists");
 
     auto load = [&](const fb::VectorRef& idx, bool is_input, std::vector<TensorDesc>& out) {
-        out.reserve(idx.count);
+        if (idx.count > kMaxIo)
+            fail(std::string("model FlatBuffer: ") + std::to_string(idx.count) + (is_input ? " inputs" : " outputs") +
+                 ", more than " + std::to_string(kMaxIo));
         for (size_t i = 0; i < idx.count; ++i) {
             const int32_t t = buf.read<int32_t>(idx.first + 4 * i, "index");
             if (t < 0 || static_cast<size_t>(t) >= tensors.count)

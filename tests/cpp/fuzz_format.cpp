@@ -1,7 +1,8 @@
-// Corruption driver for the .rknn reader: every truncation, every 32-bit word overwritten with
+// Corruption driver for the .rknn reader: truncations, every 32-bit word overwritten with
 // extreme values, and seeded random byte mutations of each seed file. Every mutant must either
 // parse (and then yield runtime attrs) or throw FormatError; anything else (another exception,
 // or a sanitizer report) is a failure. Run it from a -DRKNN_FAST_SANITIZE=ON build.
+// Each mutant lives in a buffer of exactly its size, so ASan sees any read past its end.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -22,9 +23,7 @@ struct Counts {
 
 void check(const std::vector<uint8_t>& data, Counts& c) {
     try {
-        // A copy of exactly the mutant's size, so ASan sees any read past its end.
-        std::vector<uint8_t> exact(data);
-        const fmt::ModelDesc m = fmt::parse_rknn(exact.data(), exact.size());
+        const fmt::ModelDesc m = fmt::parse_rknn(data.data(), data.size());
         for (bool is_input : {true, false}) {
             const size_t n = (is_input ? m.inputs : m.outputs).size();
             for (size_t i = 0; i < n; ++i) {
@@ -59,31 +58,50 @@ int main(int argc, char** argv) {
     Counts total;
     for (int a = 1; a < argc; ++a) {
         std::ifstream f(argv[a], std::ios::binary);
-        const std::vector<uint8_t> seed((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::vector<uint8_t> work((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const std::vector<uint8_t> seed(work);
+        const size_t size = seed.size();
+        const bool large = size > 65536;
+        uint64_t s = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(a);
         Counts c;
         check(seed, c);
         if (c.parsed != 1) std::fprintf(stderr, "%s: the seed itself does not parse\n", argv[a]);
-        for (size_t n = 0; n < seed.size(); ++n) check(std::vector<uint8_t>(seed.begin(), seed.begin() + n), c);
-        const uint32_t extremes[] = {0xFFFFFFFFu, 0x7FFFFFFFu, 0x80000000u, 0u, 4u, static_cast<uint32_t>(seed.size())};
-        // Every word for small seeds; every 4th offset up to 64 KiB for large ones.
-        const size_t step = seed.size() > 4096 ? 4 : 1;
-        for (size_t p = 0; p + 4 <= seed.size() && p < 65536; p += step) {
+
+        // Truncations: all of them for small seeds; for large ones (each is a copy) the first
+        // 4 KiB of lengths, the last 64 and 200 seeded random lengths.
+        auto truncated = [&](size_t n) { check(std::vector<uint8_t>(seed.begin(), seed.begin() + n), c); };
+        if (!large) {
+            for (size_t n = 0; n < size; ++n) truncated(n);
+        } else {
+            for (size_t n = 0; n < 4096; ++n) truncated(n);
+            for (size_t n = size - 64; n < size; ++n) truncated(n);
+            for (int k = 0; k < 200; ++k) truncated(next(s) % size);
+        }
+
+        // Every 32-bit word (every byte offset) of the first 64 KiB set to extreme values,
+        // in place in `work` and restored after each check.
+        const uint32_t extremes[] = {0xFFFFFFFFu, 0x7FFFFFFFu, 0x80000000u, 0u, 4u, static_cast<uint32_t>(size)};
+        for (size_t p = 0; p + 4 <= size && p < 65536; ++p) {
             for (uint32_t v : extremes) {
-                std::vector<uint8_t> m(seed);
-                std::memcpy(m.data() + p, &v, 4);
-                check(m, c);
+                std::memcpy(work.data() + p, &v, 4);
+                check(work, c);
+                std::memcpy(work.data() + p, seed.data() + p, 4);
             }
         }
-        uint64_t s = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(a);
-        for (int t = 0; t < 50000; ++t) {
-            std::vector<uint8_t> m(seed);
+
+        // Seeded random mutations: 1-8 random bytes, in place and restored.
+        const int mutations = 50000;
+        for (int t = 0; t < mutations; ++t) {
+            size_t where[8];
             const int flips = 1 + static_cast<int>(next(s) % 8);
-            for (int k = 0; k < flips && !m.empty(); ++k) {
-                const size_t p = next(s) % m.size();
-                m[p] = static_cast<uint8_t>(next(s));
+            for (int k = 0; k < flips; ++k) {
+                // Bias half of the flips to the first 64 KiB, where the structure lives.
+                const size_t span = (large && (next(s) & 1)) ? 65536 : size;
+                where[k] = next(s) % span;
+                work[where[k]] = static_cast<uint8_t>(next(s));
             }
-            if (next(s) % 8 == 0 && !m.empty()) m.resize(next(s) % m.size());
-            check(m, c);
+            check(work, c);
+            for (int k = 0; k < flips; ++k) work[where[k]] = seed[where[k]];
         }
         std::printf("%s: %zu parsed, %zu refused, %zu failures\n", argv[a], c.parsed, c.refused, c.failures);
         total.parsed += c.parsed;
