@@ -10,6 +10,7 @@ array, rknn_outputs_release. Struct layouts are the 64-bit ones of API_FACTS.md 
 from __future__ import annotations
 
 import ctypes
+import time
 from typing import List
 
 import numpy as np
@@ -71,11 +72,18 @@ assert ctypes.sizeof(TensorAttr) == 376 and ctypes.sizeof(Input) == 32 and ctype
 
 
 class LiteStyleRunner:
-    """One context, driven the way RKNNLite drives it."""
+    """One context, driven the way RKNNLite drives it.
+
+    ``last_runtime_us`` is the time the last inference spent inside rknn_inputs_set, rknn_run,
+    rknn_outputs_get and rknn_outputs_release (timed around each ctypes call, so it includes
+    ctypes' own call cost): the calls a lean binding makes too. The rest of the call (queries,
+    struct filling, the output copies) is the binding's overhead.
+    """
 
     def __init__(self, lib_path: str, model: bytes) -> None:
         self.lib = ctypes.CDLL(lib_path)
         self.ctx = ctypes.c_uint64(0)
+        self.last_runtime_us = 0.0
         self._model = ctypes.create_string_buffer(model, len(model))
         rc = self.lib.rknn_init(ctypes.byref(self.ctx), self._model, ctypes.c_uint32(len(model)),
                                 ctypes.c_uint32(_FLAG_PRIOR_MEDIUM), None)
@@ -107,10 +115,13 @@ class LiteStyleRunner:
             ins[i].pass_through = 0
             ins[i].type = _TYPES[a.dtype]
             ins[i].fmt = attr.fmt
-        if self.lib.rknn_inputs_set(self.ctx, io.n_input, ins) != 0:
-            raise RuntimeError("rknn_inputs_set failed")
-        if self.lib.rknn_run(self.ctx, None) != 0:
-            raise RuntimeError("rknn_run failed")
+        clock = time.perf_counter_ns
+        t0 = clock()
+        rc = self.lib.rknn_inputs_set(self.ctx, io.n_input, ins)
+        rc = rc or self.lib.rknn_run(self.ctx, None)
+        inside = clock() - t0
+        if rc != 0:
+            raise RuntimeError(f"rknn_inputs_set/rknn_run failed: {rc}")
         self._query(RKNN_QUERY_IN_OUT_NUM, io)
         attrs = []
         for i in range(io.n_output):
@@ -122,7 +133,10 @@ class LiteStyleRunner:
             outs[i].index = i
             outs[i].want_float = 1
             outs[i].is_prealloc = 0
-        if self.lib.rknn_outputs_get(self.ctx, io.n_output, outs, None) != 0:
+        t0 = clock()
+        rc = self.lib.rknn_outputs_get(self.ctx, io.n_output, outs, None)
+        inside += clock() - t0
+        if rc != 0:
             raise RuntimeError("rknn_outputs_get failed")
         result = []
         for i, attr in enumerate(attrs):
@@ -130,7 +144,10 @@ class LiteStyleRunner:
             buf = (ctypes.c_float * n).from_address(outs[i].buf)
             shape = tuple(attr.dims[k] for k in range(attr.n_dims))
             result.append(np.array(buf, dtype=np.float32).reshape(shape))  # the copy RKNNLite makes
+        t0 = clock()
         self.lib.rknn_outputs_release(self.ctx, io.n_output, outs)
+        inside += clock() - t0
+        self.last_runtime_us = inside / 1000.0
         return result
 
     def close(self) -> None:

@@ -175,3 +175,25 @@ def test_inputs_pass_through(lite, golden):
     q = (img.astype(np.int16) - 128).astype(np.int8)
     out = lite.inference(inputs=[q], inputs_pass_through=[1])
     np.testing.assert_allclose(out[0], golden[2][1][0], atol=1e-5)
+
+
+def test_core_masks_by_platform(models_dir, tmp_path, caplog):
+    single = RKNNLite()
+    assert single.load_rknn(str(models_dir / "tiny_conv_rk3566_i8.rknn")) == 0
+    assert single.init_runtime(core_mask=RKNNLite.NPU_CORE_AUTO) == 0
+    assert single.init_runtime(core_mask=RKNNLite.NPU_CORE_0) == -1  # rk3566 has one core
+    single.release()
+
+    import rknn_builder
+
+    path = tmp_path / "rk3576.rknn"
+    path.write_bytes(rknn_builder.build(rknn_builder.tiny_conv(target_platform="rk3576")))
+    dual = RKNNLite()
+    assert dual.load_rknn(str(path)) == 0
+    with caplog.at_level(logging.WARNING, logger="rknn_fast.lite"):
+        assert dual.init_runtime(core_mask=RKNNLite.NPU_CORE_0_1_2) == 0
+    assert "rk3576" in caplog.text
+    assert dual._model is not None and dual._model.core_mask == RKNNLite.NPU_CORE_0_1
+    assert dual.init_runtime(core_mask=RKNNLite.NPU_CORE_2) == 0
+    assert dual._model.core_mask == RKNNLite.NPU_CORE_0
+    dual.release()
