@@ -721,3 +721,13 @@ def test_pass_through_input(model, golden):
         model.run(q[:, :32].copy(), pass_through=[True])
     with pytest.raises(ValueError, match="pass_through flags"):
         model.run(q, pass_through=[True, False])
+
+
+def test_single_core_platform_masks(models_dir, golden):
+    path = models_dir / "tiny_conv_rk3566_i8.rknn"
+    for mask in ("auto", "all"):
+        with rknn_fast.Model(path, runtime="emulator", core_mask=mask) as m:
+            assert m.target_platform == "rk3566"
+            m.run(golden[0][0][0])
+    with pytest.raises(ValueError, match="rk3566 has one core"):
+        rknn_fast.Model(path, runtime="emulator", core_mask="0")

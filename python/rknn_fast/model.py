@@ -282,7 +282,8 @@ class Model:
             sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
             raise self._explain_init_error(e) from None
-        if mask != 0:
+        # Single-core SoCs: "all" means the one core, and their runtime refuses set_core_mask.
+        if mask != 0 and not (mask == 0xFFFF and platform_cores(platform) == 1):
             sess.set_core_mask(mask)
 
         self._core_mask = mask
@@ -310,7 +311,6 @@ class Model:
             self._setup_zero_copy()
         else:
             self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
-            self._in_types: List[int] = []
 
     # ------------------------------------------------------------------ construction helpers
 
