@@ -117,7 +117,7 @@ def _tensor_info(t: dict) -> TensorInfo:
         layout=_LAYOUT_NAMES.get(normal["fmt"], "UNDEFINED"),
         dtype=_DTYPE_NAMES.get(t["type"], "unknown"),
         native_shape=native_shape,
-        native_layout="NC1HWC2" if len(native_shape) == 5 else "UNDEFINED",
+        native_layout=_native_layout(native_shape),
         qnt_type="affine" if affine else "none",
         scale=float(normal["scale"]) if affine else 1.0,
         zero_point=int(normal["zp"]) if affine else 0,
@@ -126,6 +126,12 @@ def _tensor_info(t: dict) -> TensorInfo:
         w_stride=int(normal["w_stride"]),
         h_stride=int(normal["h_stride"]),
     )
+
+
+def _native_layout(native_shape: Tuple[int, ...]) -> str:
+    # As the compiler names it (its "DataFormat" column): 5-D native shapes are NC1HWC2,
+    # 4-D ones (tensors the NPU keeps unpadded) NCHW, other ranks undefined.
+    return {5: "NC1HWC2", 4: "NCHW"}.get(len(native_shape), "UNDEFINED")
 
 
 def _model_info(d: dict) -> ModelInfo:
@@ -144,7 +150,9 @@ def _model_info(d: dict) -> ModelInfo:
     )
 
 
-def inspect(model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "numpy.ndarray"]) -> ModelInfo:
+def inspect(
+    model: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "numpy.ndarray"],
+) -> ModelInfo:
     """Read what a .rknn file says about itself, without any runtime.
 
     ``model`` is a path (``str`` or ``os.PathLike``) or the whole file as a bytes-like object
