@@ -130,7 +130,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_info)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `rknn-fast info ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
