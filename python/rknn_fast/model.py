@@ -524,7 +524,9 @@ class Model:
     def bind_input_fd(self, index: int, fd: int, size: int, offset: int = 0) -> np.ndarray:
         """Uses a caller's dma-buf (``fd``, ``size`` bytes starting at ``offset``) as input
         ``index`` from now on, e.g. a camera or RGA buffer. The layout is the one
-        :meth:`input_view` shows (NHWC uint8 for image inputs). Returns a view of it."""
+        :meth:`input_view` shows (NHWC uint8 for image inputs). Returns a view of it. The fd
+        must be mappable read-write; keep it open while it is bound (the binding maps it and
+        the runtime imports it, neither takes ownership)."""
         self._check_open()
         if not self._zero_copy:
             raise ValueError("bind_input_fd() needs Model(..., zero_copy=True)")
