@@ -7,8 +7,13 @@ when a model is opened. See the README for the emulator that runs everything on 
 from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
+from . import convert, errors
+from .errors import RknnError
 from .info import ModelInfo, TensorInfo, inspect
+from .lite import RKNNLite
+from .model import Model, SdkVersion
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelInfo", "TensorInfo", "__version__", "inspect"]
+__all__ = ["Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion", "TensorInfo", "__version__", "convert",
+           "errors", "inspect"]
