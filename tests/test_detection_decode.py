@@ -439,3 +439,24 @@ def test_decode_auto_dispatch_and_errors():
         decode(outs[:4])
     with pytest.raises(ValueError, match="expected head"):
         decode(outs, head="ssd")
+
+
+@pytest.mark.parametrize("conf", [0.5, 0.3, 0.25, 0.0001, 1.0])
+def test_flat_float16_threshold_exact_and_nan(conf):
+    out = np.zeros((1, 7, 6), np.float16)
+    out[0, 2:4] = 10
+    at = np.float16(conf)
+    if np.float32(at) < np.float32(conf):  # make `at` the smallest float16 >= conf
+        at = np.nextafter(at, np.float16(2))
+    below = np.nextafter(at, np.float16(-1))
+    out[0, 4, 0] = at
+    out[0, 5, 1] = below
+    out[0, 4, 2] = np.nan
+    out[0, 5, 2] = at  # NaN in another class does not hide this one
+    out[0, 4:, 3] = np.nan
+    out[0, 4, 4] = -np.inf
+    out[0, 6, 5] = np.inf
+    det = decode_yolov8_flat(out, conf=conf, iou=1.0, class_agnostic=True, transposed=False)
+    want = ref.detect(ref.flat_candidates(out.astype(F32), conf), 1.0, agnostic=True)
+    assert_same(det, want)
+    assert det.anchor_index.tolist() == [5, 0, 2]

@@ -9,37 +9,83 @@ namespace rknn_fast::kernels {
 namespace {
 
 // Per-dtype access to raw values. `Key` is the domain in which thresholds and argmax are
-// evaluated: the raw integer for quantized tensors (monotonic in the dequantized value
-// because scale > 0), the float value for float tensors.
+// evaluated, chosen so that comparisons vectorize: the raw integer for quantized tensors
+// (monotonic in the dequantized value because scale > 0), a sign-magnitude integer for
+// float16 (monotonic in the value, NaN mapped below everything), the value for float32
+// (NaN never compares greater, so it is ignored by the max).
 template <typename T>
 struct Elem;
 
 template <>
 struct Elem<int8_t> {
-    using Key = int32_t;
+    using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
     static Key key(int8_t v) { return v; }
-    static Key lowest() { return std::numeric_limits<int32_t>::min(); }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView& v) {
+        return static_cast<float>(k - v.zero_point) * v.scale;
+    }
+    static Key threshold(float thr, const TensorView& v) {
+        // In [lo, hi + 1] of the 8-bit range, so it fits.
+        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::Int8));
+    }
 };
 template <>
 struct Elem<uint8_t> {
-    using Key = int32_t;
+    using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
     static Key key(uint8_t v) { return v; }
-    static Key lowest() { return std::numeric_limits<int32_t>::min(); }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView& v) {
+        return static_cast<float>(k - v.zero_point) * v.scale;
+    }
+    static Key threshold(float thr, const TensorView& v) {
+        // In [lo, hi + 1] of the 8-bit range, so it fits.
+        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::UInt8));
+    }
 };
 struct Half {
     uint16_t bits;
 };
 template <>
 struct Elem<Half> {
-    using Key = float;
-    static Key key(Half v) { return half_to_float(v.bits); }
-    static Key lowest() { return -std::numeric_limits<float>::infinity(); }
+    // Sign-magnitude bits -> two's complement int16 (monotonic in the value, -0 == +0);
+    // NaN maps to the lowest key so that it never wins a maximum or passes a threshold.
+    using Key = int16_t;
+    static Key key(Half h) {
+        const int32_t b = h.bits;
+        const int32_t mag = b & 0x7fff;
+        const int32_t neg = -(b >> 15);  // 0 or -1
+        const int32_t k = (mag ^ neg) - neg;
+        return static_cast<Key>(mag > 0x7c00 ? -0x8000 : k);
+    }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView&) {
+        const int32_t kk = k;
+        const uint16_t bits =
+            kk >= 0 ? static_cast<uint16_t>(kk) : static_cast<uint16_t>(0x8000 | (-kk));
+        return half_to_float(bits);
+    }
+    // Smallest key whose value is >= thr (keys are monotonic: binary search over them);
+    // 0x7c01 (above +inf) when none is.
+    static Key threshold(float thr, const TensorView& v) {
+        if (std::isnan(thr)) return 0x7c01;
+        int32_t lo = -0x7c00, hi = 0x7c01;
+        while (lo < hi) {
+            const int32_t mid = lo + (hi - lo) / 2;
+            if (value(static_cast<Key>(mid), v) >= thr)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return static_cast<Key>(lo);
+    }
 };
 template <>
 struct Elem<float> {
     using Key = float;
     static Key key(float v) { return v; }
     static Key lowest() { return -std::numeric_limits<float>::infinity(); }
+    static float value(Key k, const TensorView&) { return k; }
+    static Key threshold(float thr, const TensorView&) { return thr; }
 };
 
 template <typename T>
@@ -67,14 +113,9 @@ void with_dtype(DType dtype, Fn&& fn) {
     }
 }
 
-// Threshold `thr` (a float in the raw-score domain) expressed as a Key of T.
 template <typename T>
 typename Elem<T>::Key key_threshold(float thr, const TensorView& v) {
-    if constexpr (std::is_same_v<typename Elem<T>::Key, int32_t>) {
-        return quantized_threshold(thr, v.scale, v.zero_point, v.dtype);
-    } else {
-        return thr;
-    }
+    return Elem<T>::threshold(thr, v);
 }
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -104,49 +145,61 @@ typename Elem<T>::Key argmax_cell(const TensorView& v, int64_t c0, int64_t n, in
     return best;
 }
 
-// Plane-wise first-max argmax over channels [c0, c0 + n) for every cell of an H x W grid
-// (better memory access than per-cell scans for NCHW). best/best_c hold H*W entries.
+// Row maximum: best[x] = max(best[x], key(row[x * step])), NaN keys never win.
 template <typename T>
-void argmax_planes(const TensorView& v, int64_t c0, int64_t n,
-                   std::vector<typename Elem<T>::Key>& best, std::vector<int32_t>& best_c) {
+void max_row(const T* __restrict row, int64_t step, typename Elem<T>::Key* __restrict best,
+             int64_t w) {
     using E = Elem<T>;
-    const T* p = static_cast<const T*>(v.data);
-    const int64_t h = v.height, w = v.width;
-    best.assign(static_cast<size_t>(h * w), E::lowest());
-    best_c.assign(static_cast<size_t>(h * w), -1);
-    for (int64_t k = 0; k < n; ++k) {
-        const int64_t c = c0 + k;
-        const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
-        const int32_t kk = static_cast<int32_t>(k);
-        for (int64_t y = 0; y < h; ++y) {
-            const T* row = plane + y * v.stride_h;
-            auto* brow = best.data() + y * w;
-            int32_t* crow = best_c.data() + y * w;
-            if (v.stride_w == 1) {
-                for (int64_t x = 0; x < w; ++x) {
-                    const auto val = E::key(row[x]);
-                    const bool gt = val > brow[x];
-                    brow[x] = gt ? val : brow[x];
-                    crow[x] = gt ? kk : crow[x];
-                }
-            } else {
-                for (int64_t x = 0; x < w; ++x) {
-                    const auto val = E::key(row[x * v.stride_w]);
-                    const bool gt = val > brow[x];
-                    brow[x] = gt ? val : brow[x];
-                    crow[x] = gt ? kk : crow[x];
-                }
-            }
+    if (step == 1) {
+        for (int64_t x = 0; x < w; ++x) {
+            const auto val = E::key(row[x]);
+            best[x] = val > best[x] ? val : best[x];
+        }
+    } else {
+        for (int64_t x = 0; x < w; ++x) {
+            const auto val = E::key(row[x * step]);
+            best[x] = val > best[x] ? val : best[x];
         }
     }
 }
 
-template <typename Key>
-float key_to_float(Key k, const TensorView& v) {
-    if constexpr (std::is_same_v<Key, int32_t>) {
-        return static_cast<float>(k - v.zero_point) * v.scale;
-    } else {
-        return k;
+// Cells of an H x W grid whose maximum over channels [c0, c0 + n) reaches `thr`, with
+// their first-max class. Two passes: a vectorizable running maximum over whole planes
+// (contiguous for NCHW), then the class index only for the few cells that pass.
+template <typename T>
+void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>::Key thr,
+                   std::vector<int64_t>& cells, std::vector<typename Elem<T>::Key>& best_out,
+                   std::vector<int32_t>& cls_out) {
+    using E = Elem<T>;
+    const T* p = static_cast<const T*>(v.data);
+    const int64_t h = v.height, w = v.width;
+    std::vector<typename E::Key> best(static_cast<size_t>(h * w), E::lowest());
+    for (int64_t k = 0; k < n; ++k) {
+        const int64_t c = c0 + k;
+        const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
+        for (int64_t y = 0; y < h; ++y)
+            max_row<T>(plane + y * v.stride_h, v.stride_w, best.data() + y * w, w);
+    }
+    cells.clear();
+    best_out.clear();
+    cls_out.clear();
+    for (int64_t i = 0; i < h * w; ++i) {
+        const auto b = best[static_cast<size_t>(i)];
+        if (!(b >= thr)) continue;
+        const int64_t y = i / w, x = i % w;
+        const int64_t cell = y * v.stride_h + x * v.stride_w;
+        int64_t found = -1;
+        for (int64_t k = 0; k < n; ++k) {
+            const int64_t c = c0 + k;
+            if (E::key(p[(c / v.c2) * v.stride_c1 + (c % v.c2) + cell]) == b) {
+                found = k;
+                break;
+            }
+        }
+        if (found < 0) continue;  // only NaN keys (lowest) can get here
+        cells.push_back(i);
+        best_out.push_back(b);
+        cls_out.push_back(static_cast<int32_t>(found));
     }
 }
 
@@ -219,7 +272,7 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
             using T = typename decltype(tag)::type;
             const auto kthr = key_threshold<T>(thr, br.cls);
             auto emit = [&](int64_t y, int64_t x, typename Elem<T>::Key best, int64_t c) {
-                float s = key_to_float(best, br.cls);
+                float s = Elem<T>::value(best, br.cls);
                 if (prm.scores == ScoreKind::Logit) s = sigmoid(s);
                 push_v8_box(br, prm, y, x, sx, sy, s, static_cast<int32_t>(c),
                             anchor_base + y * w + x, out);
@@ -243,15 +296,12 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     }
                 });
             } else {
+                std::vector<int64_t> cells;
                 std::vector<typename Elem<T>::Key> best;
                 std::vector<int32_t> best_c;
-                argmax_planes<T>(br.cls, 0, nc, best, best_c);
-                for (int64_t y = 0; y < h; ++y)
-                    for (int64_t x = 0; x < w; ++x) {
-                        const size_t i = static_cast<size_t>(y * w + x);
-                        if (best_c[i] < 0 || !(best[i] >= kthr)) continue;
-                        emit(y, x, best[i], best_c[i]);
-                    }
+                argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
+                for (size_t i = 0; i < cells.size(); ++i)
+                    emit(cells[i] / w, cells[i] % w, best[i], best_c[i]);
             }
         });
         anchor_base += h * w;
@@ -260,17 +310,17 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
 
 void decode_flat(const TensorView& v, const FlatParams& prm, Candidates& out) {
     const float thr = score_domain_threshold(prm.conf, prm.scores);
-    const int64_t nc = v.channels - 4, n = v.width;
+    const int64_t nc = v.channels - 4;
     with_dtype(v.dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
         const auto kthr = key_threshold<T>(thr, v);
+        std::vector<int64_t> cells;
         std::vector<typename Elem<T>::Key> best;
         std::vector<int32_t> best_c;
-        argmax_planes<T>(v, 4, nc, best, best_c);
-        for (int64_t i = 0; i < n; ++i) {
-            const size_t u = static_cast<size_t>(i);
-            if (best_c[u] < 0 || !(best[u] >= kthr)) continue;
-            float s = key_to_float(best[u], v);
+        argmax_planes<T>(v, 4, nc, kthr, cells, best, best_c);
+        for (size_t u = 0; u < cells.size(); ++u) {
+            const int64_t i = cells[u];
+            float s = Elem<T>::value(best[u], v);
             if (prm.scores == ScoreKind::Logit) s = sigmoid(s);
             const float cx = load_float(v, v.offset(0, 0, i));
             const float cy = load_float(v, v.offset(1, 0, i));
@@ -317,7 +367,7 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                         int64_t c;
                         const auto best = argmax_cell<T>(v, c0 + 5, nc, y, x, c);
                         if (c < 0) continue;
-                        float obj = key_to_float(obj_k, v), cls = key_to_float(best, v);
+                        float obj = E::value(obj_k, v), cls = E::value(best, v);
                         if (logit) {
                             obj = sigmoid(obj);
                             cls = sigmoid(cls);
@@ -376,7 +426,7 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
             int64_t c;
             const auto best = argmax_cell<T>(v, 5, nc, 0, i, c);
             if (c < 0) continue;
-            const float score = key_to_float(obj_k, v) * key_to_float(best, v);
+            const float score = E::value(obj_k, v) * E::value(best, v);
             if (!(score >= prm.conf)) continue;
             float cx = load_float(v, v.offset(0, 0, i));
             float cy = load_float(v, v.offset(1, 0, i));
