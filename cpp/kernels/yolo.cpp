@@ -131,17 +131,16 @@ typename Elem<T>::Key argmax_cell(const TensorView& v, int64_t c0, int64_t n, in
                                   int64_t& best_c) {
     using E = Elem<T>;
     const T* p = static_cast<const T*>(v.data);
-    const int64_t cell = y * v.stride_h + x * v.stride_w;
     auto best = E::lowest();
-    best_c = -1;
-    for (int64_t k = 0; k < n; ++k) {
-        const int64_t c = c0 + k;
-        const auto val = E::key(p[(c / v.c2) * v.stride_c1 + (c % v.c2) + cell]);
+    int64_t bc = -1;
+    for_channels(v, c0, n, y * v.stride_h + x * v.stride_w, [&](int64_t k, int64_t off) {
+        const auto val = E::key(p[off]);
         if (val > best) {
             best = val;
-            best_c = k;
+            bc = k;
         }
-    }
+    });
+    best_c = bc;
     return best;
 }
 
@@ -189,13 +188,9 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
         const int64_t y = i / w, x = i % w;
         const int64_t cell = y * v.stride_h + x * v.stride_w;
         int64_t found = -1;
-        for (int64_t k = 0; k < n; ++k) {
-            const int64_t c = c0 + k;
-            if (E::key(p[(c / v.c2) * v.stride_c1 + (c % v.c2) + cell]) == b) {
-                found = k;
-                break;
-            }
-        }
+        for_channels(v, c0, n, cell, [&](int64_t k, int64_t off) {
+            if (found < 0 && E::key(p[off]) == b) found = k;
+        });
         if (found < 0) continue;  // only NaN keys (lowest) can get here
         cells.push_back(i);
         best_out.push_back(b);
@@ -203,13 +198,31 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
     }
 }
 
-void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, int64_t y, int64_t x,
-                 float sx, float sy, float score, int32_t cls, int64_t anchor, Candidates& out) {
+// Lazily built exp table of a quantized box tensor (worth it from a few survivors on).
+struct LazyExpTable {
+    const TensorView* view;
+    bool built = false;
+    DflExpTable table;
+    const DflExpTable* get() {
+        if (view->dtype != DType::Int8 && view->dtype != DType::UInt8) return nullptr;
+        if (!built) {
+            table.build(view->scale);
+            built = true;
+        }
+        return &table;
+    }
+};
+
+void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, LazyExpTable& lut, int64_t y,
+                 int64_t x, float sx, float sy, float score, int32_t cls, int64_t anchor,
+                 Candidates& out) {
     const int64_t r = prm.reg_max;
-    const float dl = dfl_expectation(br.box, 0, y, x, r);
-    const float dt = dfl_expectation(br.box, r, y, x, r);
-    const float dr = dfl_expectation(br.box, 2 * r, y, x, r);
-    const float db = dfl_expectation(br.box, 3 * r, y, x, r);
+    const DflExpTable* t = lut.get();
+    auto side = [&](int64_t k) {
+        return t ? dfl_expectation_quantized(br.box, *t, k * r, y, x, r)
+                 : dfl_expectation(br.box, k * r, y, x, r);
+    };
+    const float dl = side(0), dt = side(1), dr = side(2), db = side(3);
     const float cx = static_cast<float>(x) + 0.5f;
     const float cy = static_cast<float>(y) + 0.5f;
     const float x1 = (cx - dl) * sx, y1 = (cy - dt) * sy;
@@ -246,13 +259,40 @@ float dfl_expectation(const TensorView& view, int64_t base_c, int64_t y, int64_t
     float vals[64];
     float buf_max = -std::numeric_limits<float>::infinity();
     const int64_t n = std::min<int64_t>(reg_max, 64);
-    for (int64_t b = 0; b < n; ++b) {
-        vals[b] = load_float(view, view.offset(base_c + b, y, x));
-        buf_max = std::max(buf_max, vals[b]);
-    }
+    for_channels(view, base_c, n, y * view.stride_h + x * view.stride_w,
+                 [&](int64_t b, int64_t off) {
+                     vals[b] = load_float(view, off);
+                     buf_max = std::max(buf_max, vals[b]);
+                 });
     float sum = 0.0f, acc = 0.0f;
     for (int64_t b = 0; b < n; ++b) {
         const float e = std::exp(vals[b] - buf_max);
+        sum += e;
+        acc += e * static_cast<float>(b);
+    }
+    return acc / sum;
+}
+
+void DflExpTable::build(float scale) {
+    for (int k = 0; k < 256; ++k)
+        weight[k] = static_cast<float>(std::exp(-static_cast<double>(k) * scale));
+}
+
+float dfl_expectation_quantized(const TensorView& view, const DflExpTable& table, int64_t base_c,
+                                int64_t y, int64_t x, int64_t reg_max) {
+    int32_t q[64];
+    int32_t m = std::numeric_limits<int32_t>::min();
+    const int64_t n = std::min<int64_t>(reg_max, 64);
+    const bool is_signed = view.dtype == DType::Int8;
+    for_channels(view, base_c, n, y * view.stride_h + x * view.stride_w,
+                 [&](int64_t b, int64_t off) {
+                     q[b] = is_signed ? static_cast<const int8_t*>(view.data)[off]
+                                      : static_cast<const uint8_t*>(view.data)[off];
+                     m = std::max(m, q[b]);
+                 });
+    float sum = 0.0f, acc = 0.0f;
+    for (int64_t b = 0; b < n; ++b) {
+        const float e = table.weight[m - q[b]];  // exp(deq(q) - deq(max)), 0 <= m - q < 256
         sum += e;
         acc += e * static_cast<float>(b);
     }
@@ -268,13 +308,14 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
         const int64_t h = br.cls.height, w = br.cls.width, nc = br.cls.channels;
         const float sx = prm.input_w / static_cast<float>(w);
         const float sy = prm.input_h / static_cast<float>(h);
+        LazyExpTable lut{&br.box, false, {}};
         with_dtype(br.cls.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
             const auto kthr = key_threshold<T>(thr, br.cls);
             auto emit = [&](int64_t y, int64_t x, typename Elem<T>::Key best, int64_t c) {
                 float s = Elem<T>::value(best, br.cls);
                 if (prm.scores == ScoreKind::Logit) s = sigmoid(s);
-                push_v8_box(br, prm, y, x, sx, sy, s, static_cast<int32_t>(c),
+                push_v8_box(br, prm, lut, y, x, sx, sy, s, static_cast<int32_t>(c),
                             anchor_base + y * w + x, out);
             };
             if (br.has_score_sum && prm.use_score_sum) {
@@ -360,9 +401,10 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                 const int64_t c0 = a * per;
                 const float aw = prm.anchors[(bi * na + a) * 2];
                 const float ah = prm.anchors[(bi * na + a) * 2 + 1];
+                const int64_t obj_base = v.offset(c0 + 4, 0, 0);
                 for (int64_t y = 0; y < h; ++y) {
                     for (int64_t x = 0; x < w; ++x) {
-                        const auto obj_k = E::key(p[v.offset(c0 + 4, y, x)]);
+                        const auto obj_k = E::key(p[obj_base + y * v.stride_h + x * v.stride_w]);
                         if (!(obj_k >= kthr)) continue;  // obj >= conf is necessary
                         int64_t c;
                         const auto best = argmax_cell<T>(v, c0 + 5, nc, y, x, c);
@@ -403,6 +445,7 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
         using E = Elem<T>;
         const auto kthr = key_threshold<T>(prm.conf, v);
         const T* p = static_cast<const T*>(v.data);
+        const int64_t obj_base = v.offset(4, 0, 0);
         // Grid position of anchor i, walking levels in order (rows then columns).
         int64_t level = 0, level_start = 0;
         int64_t gw = 0, gh = 0;
@@ -421,7 +464,7 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
                 }
                 if (level >= n_strides) break;  // anchors beyond the grids: caller validated
             }
-            const auto obj_k = E::key(p[v.offset(4, 0, i)]);
+            const auto obj_k = E::key(p[obj_base + i * v.stride_w]);
             if (!(obj_k >= kthr)) continue;
             int64_t c;
             const auto best = argmax_cell<T>(v, 5, nc, 0, i, c);

@@ -16,6 +16,7 @@ Quantized (int8/uint8) arrays need a scale and zero point, given by a ``TensorIn
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -57,7 +58,7 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
             raise TypeError(
                 f"expected a TensorInfo or (scale, zero_point) for {name}, got {info!r}"
             ) from None
-    if not (scale > 0.0) or not np.isfinite(scale):
+    if not (scale > 0.0) or not math.isfinite(scale):
         raise ValueError(f"expected a positive finite scale for {name}, got {scale}")
     return scale, zp
 
