@@ -66,10 +66,10 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
 def logical_channels(a: np.ndarray, info: InfoLike, channels: Optional[int], name: str) -> int:
     """Logical channel count C of a 4-D or 5-D output."""
     if a.ndim == 4:
-        c = int(a.shape[1])
-        if channels is not None and channels != c:
+        c4 = int(a.shape[1])
+        if channels is not None and channels != c4:
             raise ValueError(f"expected {name} with {channels} channels, got shape {a.shape}")
-        return c
+        return c4
     if a.ndim == 5:
         c1, c2 = int(a.shape[1]), int(a.shape[4])
         c: Optional[int] = channels
