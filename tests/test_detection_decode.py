@@ -131,18 +131,26 @@ def test_yolov8_float_threshold_exactly_at_the_limit():
     assert len(decode_yolov8(outs, conf=float(np.nextafter(F32(0.5), F32(1))), input_size=(128, 160))) == 0
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int8"])
-def test_yolov8_six_outputs_logits(dtype):
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+@pytest.mark.parametrize("c2", [0, 16, 32])
+def test_yolov8_six_outputs_logits(dtype, c2):
     hw = (128, 160)
     outs = make_v8(5, logits=True, with_sum=False)
     qp = None
     if dtype == "int8":
         qp = [BOX_Q if i % 2 == 0 else (0.06, 60) for i in range(6)]
         outs = [ref.quantize(o, *q) for o, q in zip(outs, qp)]
+    elif dtype == "float16":
+        outs = [o.astype(np.float16) for o in outs]
     deq = [ref.dequantize(o, *(qp[i] if qp else (1, 0))) for i, o in enumerate(outs)]
     want = v8_reference(deq, 0.4, hw, logits=True)
     assert len(want[1]) > 3
-    det = decode_yolov8(outs, qp, conf=0.4, input_size=hw)  # "auto" must pick logits
+    if c2:  # native layout; 80 classes in 3 x 32 lanes leaves 16 padding lanes
+        outs = [ref.to_nc1hwc2(o, c2, 127 if dtype == "int8" else 1e4) for o in outs]
+        qp = [TensorInfo(name="o", index=i, shape=d.shape, layout="NCHW", dtype=dtype,
+                         scale=(qp[i][0] if qp else 1.0), zero_point=(qp[i][1] if qp else 0))
+              for i, d in enumerate(deq)]
+    det = decode_yolov8(outs, qp, conf=0.4, input_size=hw, scores="logit" if c2 else "auto")
     assert_same(det, want)
     np.testing.assert_array_equal(
         decode_yolov8(outs, qp, conf=0.4, input_size=hw, scores="logit").anchor_index, want[3])

@@ -162,6 +162,42 @@ void max_row(const T* __restrict row, int64_t step, typename Elem<T>::Key* __res
     }
 }
 
+// Per-cell maximum over channels [c0, c0 + n) of a dense NC1HWC2 tensor (c0 a multiple of
+// c2): blocks are (H*W, C2) arrays of the same shape, so first an element-wise maximum
+// across the full blocks (contiguous, vectorizes), then the valid lanes of the last partial
+// block, then a maximum over the C2 lanes of each cell.
+template <typename T>
+void max_blocks(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>::Key* best) {
+    using E = Elem<T>;
+    using Key = typename E::Key;
+    const T* p = static_cast<const T*>(v.data);
+    const int64_t hw = v.height * v.width, c2 = v.c2;
+    const int64_t first = c0 / c2, full = n / c2, rem = n % c2;
+    std::vector<Key> acc(static_cast<size_t>(hw * c2), E::lowest());
+    Key* __restrict a = acc.data();
+    for (int64_t b = 0; b < full; ++b) {
+        const T* __restrict blk = p + (first + b) * v.stride_c1;
+        for (int64_t i = 0; i < hw * c2; ++i) {
+            const Key val = E::key(blk[i]);
+            a[i] = val > a[i] ? val : a[i];
+        }
+    }
+    if (rem) {
+        const T* blk = p + (first + full) * v.stride_c1;
+        for (int64_t cell = 0; cell < hw; ++cell)
+            for (int64_t k = 0; k < rem; ++k) {
+                const Key val = E::key(blk[cell * c2 + k]);
+                Key& dst = a[cell * c2 + k];
+                dst = val > dst ? val : dst;
+            }
+    }
+    for (int64_t cell = 0; cell < hw; ++cell) {
+        Key m = best[cell];
+        for (int64_t k = 0; k < c2; ++k) m = a[cell * c2 + k] > m ? a[cell * c2 + k] : m;
+        best[cell] = m;
+    }
+}
+
 // Cells of an H x W grid whose maximum over channels [c0, c0 + n) reaches `thr`, with
 // their first-max class. Two passes: a vectorizable running maximum over whole planes
 // (contiguous for NCHW), then the class index only for the few cells that pass.
@@ -173,11 +209,17 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
     const T* p = static_cast<const T*>(v.data);
     const int64_t h = v.height, w = v.width;
     std::vector<typename E::Key> best(static_cast<size_t>(h * w), E::lowest());
-    for (int64_t k = 0; k < n; ++k) {
-        const int64_t c = c0 + k;
-        const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
-        for (int64_t y = 0; y < h; ++y)
-            max_row<T>(plane + y * v.stride_h, v.stride_w, best.data() + y * w, w);
+    const bool dense_blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 &&
+                              v.stride_h == w * v.c2 && v.stride_c1 >= h * w * v.c2;
+    if (dense_blocks) {
+        max_blocks<T>(v, c0, n, best.data());
+    } else {
+        for (int64_t k = 0; k < n; ++k) {
+            const int64_t c = c0 + k;
+            const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
+            for (int64_t y = 0; y < h; ++y)
+                max_row<T>(plane + y * v.stride_h, v.stride_w, best.data() + y * w, w);
+        }
     }
     cells.clear();
     best_out.clear();

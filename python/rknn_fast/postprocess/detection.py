@@ -179,7 +179,8 @@ def decode_yolov8(
 
     ``scores``: ``"prob"`` (model-zoo export, sigmoid inside the model), ``"logit"`` (a head
     cut from a stock export) or ``"auto"``: ``"prob"`` when score_sum outputs exist, else
-    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan).
+    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan of the
+    raw buffers, padding lanes of NC1HWC2 included: pass ``scores`` explicitly when known).
     With ``use_score_sum`` cells whose score_sum < conf are skipped after reading one value
     (exact for probabilities, as sum >= max). DFL (max-subtracted softmax over reg_max bins,
     side order l, t, r, b) runs only for cells that pass; box
