@@ -7,21 +7,16 @@ when a model is opened. See the README for the emulator that runs everything on 
 from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
-from .info import ModelInfo, TensorInfo
-from .results import Detections, LetterboxTransform
-from . import postprocess
+from . import convert, errors, postprocess
+from .errors import RknnError
+from .info import ModelInfo, TensorInfo, inspect
+from .lite import RKNNLite
+from .model import Model, SdkVersion
 from .postprocess import nms
 from .preprocess import letterbox
+from .results import Detections, LetterboxTransform
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Detections",
-    "LetterboxTransform",
-    "ModelInfo",
-    "TensorInfo",
-    "__version__",
-    "letterbox",
-    "nms",
-    "postprocess",
-]
+__all__ = ["Detections", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion",
+           "TensorInfo", "__version__", "convert", "errors", "inspect", "letterbox", "nms", "postprocess"]
