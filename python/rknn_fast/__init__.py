@@ -12,11 +12,12 @@ from .errors import RknnError
 from .info import ModelInfo, TensorInfo, inspect
 from .lite import RKNNLite
 from .model import Model, SdkVersion
+from .detector import Detector
 from .postprocess import nms
 from .preprocess import letterbox
 from .results import Detections, LetterboxTransform
 
 __version__ = "0.1.0"
 
-__all__ = ["Detections", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion",
+__all__ = ["Detections", "Detector", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion",
            "TensorInfo", "__version__", "convert", "errors", "inspect", "letterbox", "nms", "postprocess"]

@@ -400,7 +400,12 @@ def detect_head(outputs: Sequence[np.ndarray]) -> str:
     """
     if not all(isinstance(a, np.ndarray) for a in outputs):
         raise TypeError("expected numpy arrays as outputs")
-    shapes = [a.shape for a in outputs]
+    return detect_head_from_shapes([a.shape for a in outputs])
+
+
+def detect_head_from_shapes(shapes: Sequence[Tuple[int, ...]]) -> str:
+    """:func:`detect_head` from output shapes alone (e.g. ``TensorInfo.shape``)."""
+    shapes = [tuple(s) for s in shapes]
     if len(shapes) == 1 and len(shapes[0]) == 3:
         return "flat" if shapes[0][1] < shapes[0][2] else "yolox"
     if len(shapes) == 3 and all(len(s) in (4, 5) for s in shapes):
@@ -439,5 +444,5 @@ def decode(
 
 __all__ = [
     "YOLOV5_ANCHORS", "decode", "decode_yolov5", "decode_yolov8", "decode_yolov8_flat",
-    "decode_yolox", "detect_head", "nms", "qparams",
+    "decode_yolox", "detect_head", "detect_head_from_shapes", "nms", "qparams",
 ]
