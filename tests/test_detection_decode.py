@@ -468,3 +468,14 @@ def test_flat_float16_threshold_exact_and_nan(conf):
     want = ref.detect(ref.flat_candidates(out.astype(F32), conf), 1.0, agnostic=True)
     assert_same(det, want)
     assert det.anchor_index.tolist() == [5, 0, 2]
+
+
+def test_yolov8_uint8_outputs():
+    hw = (128, 160)
+    outs = make_v8(14)
+    qp = [(0.08, 128) if i % 3 == 0 else (1 / 255, 0) for i in range(9)]
+    raw = [ref.quantize(o, *q, dtype=np.uint8) for o, q in zip(outs, qp)]
+    deq = [ref.dequantize(r, *q) for r, q in zip(raw, qp)]
+    want = v8_reference(deq, 0.3, hw)
+    assert len(want[1]) > 5
+    assert_same(decode_yolov8(raw, qp, conf=0.3, input_size=hw), want)

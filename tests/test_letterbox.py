@@ -134,3 +134,10 @@ def test_draw_detections():
     assert det.label(0) == "car" and len(rknn_fast.Detections.empty()) == 0
     with pytest.raises(TypeError, match="uint8"):
         det.draw(np.zeros((10, 10), np.float32))
+
+
+def test_grayscale_into_one_channel_input_view():
+    img = image(300, 200, 4, c=0)
+    buf = np.zeros((1, 320, 320, 1), np.uint8)
+    rknn_fast.letterbox(img, dst=buf)
+    np.testing.assert_array_equal(buf[0, :, :, 0], ref.letterbox_ultralytics(img, (320, 320))[0])

@@ -103,6 +103,8 @@ def letterbox(
             got = dst.dtype if isinstance(dst, np.ndarray) else type(dst).__name__
             raise TypeError(f"expected a uint8 dst, got {got}")
         plane = dst[0] if dst.ndim == 4 and dst.shape[0] == 1 else dst
+        if image.ndim == 2 and plane.ndim == 3 and plane.shape[2] == 1:
+            plane = plane[..., 0]  # grayscale into a one-channel input
         want_nd = 2 if image.ndim == 2 else 3
         if plane.ndim != want_nd or (want_nd == 3 and plane.shape[2] != channels):
             raise ValueError(f"expected dst (H, W{', ' + str(channels) if want_nd == 3 else ''}) "
