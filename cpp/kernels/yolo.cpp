@@ -51,11 +51,12 @@ struct Elem<Half> {
     // NaN maps to the lowest key so that it never wins a maximum or passes a threshold.
     using Key = int16_t;
     static Key key(Half h) {
-        const int32_t b = h.bits;
-        const int32_t mag = b & 0x7fff;
-        const int32_t neg = -(b >> 15);  // 0 or -1
-        const int32_t k = (mag ^ neg) - neg;
-        return static_cast<Key>(mag > 0x7c00 ? -0x8000 : k);
+        // 16-bit arithmetic throughout so that the compiler keeps 8 lanes per vector.
+        const int16_t b = static_cast<int16_t>(h.bits);
+        const int16_t mag = static_cast<int16_t>(b & 0x7fff);
+        const int16_t neg = static_cast<int16_t>(b >> 15);  // 0 or -1
+        const int16_t k = static_cast<int16_t>((mag ^ neg) - neg);
+        return mag > 0x7c00 ? static_cast<Key>(-0x8000) : k;
     }
     static Key lowest() { return std::numeric_limits<int16_t>::min(); }
     static float value(Key k, const TensorView&) {
