@@ -1,0 +1,108 @@
+#include "kernels/nms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+namespace rknn_fast::kernels {
+namespace {
+
+struct Box {
+    float x1, y1, x2, y2, area;
+};
+
+// Kept boxes of one class as structure of arrays, so that the overlap test against all of
+// them is a branch-free loop the compiler vectorizes.
+struct KeptSet {
+    std::vector<float> x1, y1, x2, y2, area;
+    void add(const Box& b) {
+        x1.push_back(b.x1);
+        y1.push_back(b.y1);
+        x2.push_back(b.x2);
+        y2.push_back(b.y2);
+        area.push_back(b.area);
+    }
+    // True when IoU(kept, b) > thr for some kept box, thr >= 0. Clamping the overlap
+    // extents at 0 gives inter = 0 for disjoint boxes, so IoU is 0 (or 0/0 = NaN for two
+    // empty boxes), which never exceeds a non-negative threshold: the same decisions as
+    // "IoU = 0 unless the boxes overlap", computed branch-free so the loop vectorizes.
+    bool suppresses(const Box& b, float one, float thr) const {
+        const size_t m = x1.size();
+        if (thr < 0.0f) return m > 0;  // every IoU (>= 0) exceeds a negative threshold
+        const float* __restrict kx1 = x1.data();
+        const float* __restrict ky1 = y1.data();
+        const float* __restrict kx2 = x2.data();
+        const float* __restrict ky2 = y2.data();
+        const float* __restrict ka = area.data();
+        constexpr size_t kChunk = 64;  // early exit between chunks
+        for (size_t s = 0; s < m; s += kChunk) {
+            const size_t e = std::min(m, s + kChunk);
+            int hit = 0;
+            for (size_t j = s; j < e; ++j) {
+                const float iw = std::max(std::min(kx2[j], b.x2) - std::max(kx1[j], b.x1) + one, 0.0f);
+                const float ih = std::max(std::min(ky2[j], b.y2) - std::max(ky1[j], b.y1) + one, 0.0f);
+                const float inter = iw * ih;
+                const float uni = ka[j] + b.area - inter;
+                hit |= static_cast<int>(inter / uni > thr);
+            }
+            if (hit) return true;
+        }
+        return false;
+    }
+};
+
+}  // namespace
+
+void nms(const float* boxes, const float* scores, const int32_t* class_ids, int64_t n,
+         const NmsParams& params, std::vector<int64_t>& keep) {
+    keep.clear();
+    if (n <= 0) return;
+    const float one = params.plus_one ? 1.0f : 0.0f;
+
+    // Candidates above the score threshold with finite boxes, in input order.
+    std::vector<int64_t> order;
+    order.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        const float s = scores[i];
+        if (!(s >= params.score_threshold)) continue;  // also drops NaN
+        const float* b = boxes + 4 * i;
+        if (!(std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) &&
+              std::isfinite(b[3])))
+            continue;
+        order.push_back(i);
+    }
+    // Descending score, lower index first on ties (explicit tie-break, so plain sort is stable).
+    auto by_score = [scores](int64_t a, int64_t b) {
+        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    };
+    if (params.top_k > 0 && static_cast<int64_t>(order.size()) > params.top_k) {
+        std::partial_sort(order.begin(), order.begin() + params.top_k, order.end(), by_score);
+        order.resize(static_cast<size_t>(params.top_k));
+    } else {
+        std::sort(order.begin(), order.end(), by_score);
+    }
+
+    const int64_t max_det = params.max_detections > 0 ? params.max_detections : n;
+    // Greedy NMS is equivalent to: keep a box iff no previously kept box of its class
+    // overlaps it by more than the threshold. Kept boxes are grouped per class.
+    std::vector<KeptSet> sets;
+    std::unordered_map<int32_t, size_t> set_of_class;
+    for (const int64_t i : order) {
+        const float* b = boxes + 4 * i;
+        const Box cur{b[0], b[1], b[2], b[3],
+                      std::max(0.0f, b[2] - b[0] + one) * std::max(0.0f, b[3] - b[1] + one)};
+        const int32_t c = class_ids ? class_ids[i] : 0;
+        auto it = set_of_class.find(c);
+        if (it == set_of_class.end()) {
+            it = set_of_class.emplace(c, sets.size()).first;
+            sets.emplace_back();
+        }
+        KeptSet& kept = sets[it->second];
+        if (kept.suppresses(cur, one, params.iou_threshold)) continue;
+        kept.add(cur);
+        keep.push_back(i);
+        if (static_cast<int64_t>(keep.size()) >= max_det) break;
+    }
+}
+
+}  // namespace rknn_fast::kernels
