@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
 from .info import ModelInfo, TensorInfo
+from .results import Detections, LetterboxTransform
+from . import postprocess
+from .postprocess import nms
+from .preprocess import letterbox
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelInfo", "TensorInfo", "__version__"]
+__all__ = [
+    "Detections",
+    "LetterboxTransform",
+    "ModelInfo",
+    "TensorInfo",
+    "__version__",
+    "letterbox",
+    "nms",
+    "postprocess",
+]

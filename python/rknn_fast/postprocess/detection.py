@@ -1,0 +1,442 @@
+"""YOLO detection decoders and NMS over raw NPU outputs.
+
+Every decoder takes the model's raw output arrays as the runtime returns them (int8/uint8,
+float16 or float32; NCHW or NPU-native NC1HWC2, read in place, see
+:mod:`rknn_fast.postprocess._tensors`) and returns :class:`~rknn_fast.Detections`.
+
+Rules shared by all decoders (the C++ kernels implement exactly these; tests compare them
+with the numpy references in ``tests/reference.py``):
+
+* A cell is a candidate when its score ``>= conf`` (inclusive). Quantized outputs are
+  compared in the integer domain with the exact integer threshold (the smallest ``q`` with
+  ``(q - zp) * scale >= conf`` in float32), so int8 decoding keeps exactly what
+  dequantize-then-compare keeps. (The vendor C demo truncates the threshold instead, which
+  can differ by one LSB.)
+* Logit scores (``scores="logit"``) are compared as ``logit >= log(conf / (1 - conf))`` and
+  reported as ``sigmoid(logit)``.
+* Class: first maximum wins (lowest id on ties). NaN class scores are ignored; a cell whose
+  class scores are all NaN, or whose score_sum is NaN, is skipped; candidates whose box is
+  not finite are dropped.
+* Then NMS (:func:`nms`): class-aware unless ``class_agnostic``, suppress ``IoU > iou``,
+  at most ``max_detections``, sorted by descending score (ties: lower anchor index first).
+* Boxes are xyxy float32 pixels of the model input, or of the original image when a
+  :class:`~rknn_fast.LetterboxTransform` is passed as ``transform`` (then clipped to it).
+* ``Detections.anchor_index`` is the flat index of each detection's source cell over all
+  branches in output order: YOLOv8 ``offset + y * W + x`` (offsets 0, 6400, 8000 at 640);
+  YOLOv5 ``offset + (a * H + y) * W + x``; flat and YOLOX heads: the column/row ``n``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import _core
+from ..results import Detections, LetterboxTransform
+from ._tensors import InfoLike, grid_view, infos_list, qparams, rows_view, spatial
+
+#: Model-zoo YOLOv5 anchors (w, h) in pixels for strides 8, 16, 32.
+YOLOV5_ANCHORS: Tuple[Tuple[Tuple[float, float], ...], ...] = (
+    ((10, 13), (16, 30), (33, 23)),
+    ((30, 61), (62, 45), (59, 119)),
+    ((116, 90), (156, 198), (373, 326)),
+)
+
+_SCORES = ("auto", "prob", "logit")
+
+
+def nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    iou_threshold: float = 0.45,
+    score_threshold: float = 0.0,
+    class_ids: Optional[np.ndarray] = None,
+    max_detections: int = 300,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+) -> np.ndarray:
+    """Greedy non-maximum suppression; returns kept indices (int64) by descending score.
+
+    * ``boxes``: float32 (N, 4) xyxy; ``scores``: float32 (N,); ``class_ids``: int32 (N,)
+      for class-aware NMS (boxes only suppress boxes of their own class), None for agnostic.
+    * A box takes part when ``score >= score_threshold``; NaN scores and boxes with a
+      non-finite coordinate never take part.
+    * Order: descending score, equal scores keep the lower index first.
+    * ``top_k``: only the best ``top_k`` boxes enter suppression.
+    * A box is suppressed when ``IoU > iou_threshold`` (strictly) with a kept box.
+      ``plus_one`` uses the legacy pixel convention ``w = x2 - x1 + 1`` (vendor C demos).
+    * At most ``max_detections`` indices are returned (``<= 0``: no limit).
+    """
+    for name, a, nd in (("boxes", boxes, 2), ("scores", scores, 1)):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"expected {name} to be a numpy array, got {type(a).__name__}")
+        if a.dtype != np.float32:
+            raise TypeError(f"expected float32 {name}, got {a.dtype} (use .astype(np.float32))")
+        if a.ndim != nd:
+            raise ValueError(f"expected {name} with {nd} dimensions, got shape {a.shape}")
+    if boxes.shape[1:] != (4,) or boxes.shape[0] != scores.shape[0]:
+        raise ValueError(f"expected boxes (N, 4) and scores (N,), got {boxes.shape} and {scores.shape}")
+    if class_ids is not None:
+        if not isinstance(class_ids, np.ndarray) or class_ids.dtype != np.int32:
+            got = class_ids.dtype if isinstance(class_ids, np.ndarray) else type(class_ids).__name__
+            raise TypeError(f"expected int32 class_ids, got {got} (use .astype(np.int32))")
+        if class_ids.shape != scores.shape:
+            raise ValueError(f"expected class_ids of shape {scores.shape}, got {class_ids.shape}")
+    if top_k is not None and top_k < 0:
+        raise ValueError(f"expected top_k >= 0 or None, got {top_k}")
+    return _core.nms(
+        np.ascontiguousarray(boxes), np.ascontiguousarray(scores),
+        None if class_ids is None else np.ascontiguousarray(class_ids),
+        float(iou_threshold), float(score_threshold), int(max_detections),
+        int(top_k or 0), bool(plus_one),
+    )
+
+
+def _check_common(conf: float, iou: float, max_detections: int, scores: str) -> None:
+    if not (0.0 <= conf <= 1.0):
+        raise ValueError(f"expected conf in [0, 1], got {conf}")
+    if not (0.0 <= iou <= 1.0):
+        raise ValueError(f"expected iou in [0, 1], got {iou}")
+    if int(max_detections) != max_detections:
+        raise ValueError(f"expected an integer max_detections, got {max_detections}")
+    if scores not in _SCORES:
+        raise ValueError(f"expected scores in {_SCORES}, got {scores!r}")
+
+
+def _check_layout(outputs: Sequence[np.ndarray], layout: str) -> None:
+    want = {"auto": None, "nchw": 4, "nc1hwc2": 5}
+    if layout not in want:
+        raise ValueError(f"expected layout 'auto', 'nchw' or 'nc1hwc2', got {layout!r}")
+    nd = want[layout]
+    for i, a in enumerate(outputs):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"expected output {i} to be a numpy array, got {type(a).__name__}")
+        if nd is not None and a.ndim != nd:
+            raise ValueError(f"expected output {i} in {layout.upper()} ({nd}-D), got shape {a.shape}")
+
+
+def _looks_like_logits(arrays: Sequence[np.ndarray], qps: Sequence[Tuple[float, int]]) -> bool:
+    # Probabilities live in [0, 1]; logits of a real head go negative on background cells.
+    for a, (scale, zp) in zip(arrays, qps):
+        if a.size == 0:
+            continue
+        if a.dtype.kind in "iu":
+            lo, hi = (float(a.min()) - zp) * scale, (float(a.max()) - zp) * scale
+        else:
+            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+        if lo < -1e-3 or hi > 1.0 + 1e-3:
+            return True
+    return False
+
+
+def _finish(
+    raw: Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    transform: Optional[LetterboxTransform],
+    names: Optional[Sequence[str]],
+) -> Detections:
+    boxes, scores, class_ids, anchor = raw
+    if transform is not None:
+        boxes = transform.boxes_to_image(boxes)
+    return Detections(xyxy=boxes, scores=scores, class_ids=class_ids, names=names,
+                      anchor_index=anchor)
+
+
+def _nms_args(iou: float, max_detections: int, class_agnostic: bool, top_k: Optional[int],
+              plus_one: bool, run_nms: bool) -> Tuple[Any, ...]:
+    return (float(iou), int(max_detections), bool(class_agnostic), int(top_k or 0),
+            bool(plus_one), bool(run_nms))
+
+
+def decode_yolov8(
+    outputs: Sequence[np.ndarray],
+    infos_or_qparams: Optional[Sequence[InfoLike]] = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    scores: str = "auto",
+    layout: str = "auto",
+    num_classes: Optional[int] = None,
+    reg_max: Optional[int] = None,
+    use_score_sum: bool = True,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    transform: Optional[LetterboxTransform] = None,
+    names: Optional[Sequence[str]] = None,
+    run_nms: bool = True,
+) -> Detections:
+    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, spec §2).
+
+    ``outputs`` per stride (8, 16, 32, in that order): box DFL logits (1, 4*reg_max, H, W),
+    class scores (1, nc, H, W) and, for 9 outputs, score_sum (1, 1, H, W); each may also be
+    NC1HWC2 (1, C1, H, W, C2) (logical channels from the TensorInfo, ``num_classes`` or
+    ``reg_max``). ``infos_or_qparams``: one TensorInfo or (scale, zero_point) per output
+    (None for float outputs).
+
+    ``scores``: ``"prob"`` (model-zoo export, sigmoid inside the model), ``"logit"`` (a head
+    cut from a stock export) or ``"auto"``: ``"prob"`` when score_sum outputs exist, else
+    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan).
+    With ``use_score_sum`` cells whose score_sum < conf are skipped after reading one value
+    (exact for probabilities, as sum >= max). DFL (max-subtracted softmax over reg_max bins,
+    side order l, t, r, b) runs only for cells that pass; box
+    ``((x + 0.5 -/+ d) * stride_x, (y + 0.5 -/+ d) * stride_y)`` with
+    ``stride = input / grid`` per axis. ``input_size`` (h, w) defaults to 8 x the first grid.
+    """
+    _check_common(conf, iou, max_detections, scores)
+    outputs = list(outputs)
+    _check_layout(outputs, layout)
+    n = len(outputs)
+    if n not in (6, 9):
+        raise ValueError(f"expected 6 or 9 YOLOv8 outputs (box, cls[, score_sum] x 3), got {n}")
+    per = n // 3
+    infos = infos_list(infos_or_qparams, n)
+    box_channels = None if reg_max is None else 4 * int(reg_max)
+    branches = []
+    cls_arrays, cls_q = [], []
+    nc_seen = None
+    for b in range(3):
+        i = b * per
+        box = grid_view(outputs[i], infos[i], box_channels, f"output {i} (box)")
+        cls = grid_view(outputs[i + 1], infos[i + 1], num_classes, f"output {i + 1} (cls)")
+        hw = spatial(outputs[i])
+        if spatial(outputs[i + 1]) != hw:
+            raise ValueError(f"expected outputs {i} and {i + 1} on the same grid, got "
+                             f"{outputs[i].shape} and {outputs[i + 1].shape}")
+        if box[1][0] % 4 != 0:
+            raise ValueError(f"expected box channels 4 * reg_max, got {box[1][0]}")
+        if box_channels is None:
+            box_channels = box[1][0]
+        elif box[1][0] != box_channels:
+            raise ValueError(f"expected {box_channels} box channels, got {box[1][0]} in output {i}")
+        if nc_seen is None:
+            nc_seen = cls[1][0]
+        elif cls[1][0] != nc_seen:
+            raise ValueError(f"expected {nc_seen} classes in every branch, got {cls[1][0]} in output {i + 1}")
+        ssum = None
+        if per == 3:
+            ssum = grid_view(outputs[i + 2], infos[i + 2], 1, f"output {i + 2} (score_sum)")
+            if spatial(outputs[i + 2]) != hw:
+                raise ValueError(f"expected output {i + 2} on grid {hw}, got {outputs[i + 2].shape}")
+        branches.append((box, cls, ssum))
+        cls_arrays.append(outputs[i + 1])
+        cls_q.append((cls[2], cls[3]))
+    if scores == "auto":
+        scores = "prob" if per == 3 else ("logit" if _looks_like_logits(cls_arrays, cls_q) else "prob")
+    if input_size is None:
+        h0, w0 = spatial(outputs[0])
+        input_size = (h0 * 8, w0 * 8)
+    ih, iw = (int(v) for v in input_size)
+    assert box_channels is not None
+    raw = _core.decode_yolov8(
+        branches, float(conf), scores == "logit", box_channels // 4, float(iw), float(ih),
+        bool(use_score_sum), *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms),
+    )
+    return _finish(raw, transform, names)
+
+
+def decode_yolov8_flat(
+    output: np.ndarray,
+    info: InfoLike = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    scores: str = "prob",
+    transposed: Optional[bool] = None,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    transform: Optional[LetterboxTransform] = None,
+    names: Optional[Sequence[str]] = None,
+    run_nms: bool = True,
+) -> Detections:
+    """Decode the Ultralytics flat head (1, 4+nc, N) (``format="rknn"`` export, spec §10).
+
+    Rows 0..3 are cx, cy, w, h in model-input pixels, rows 4.. class scores (probabilities
+    by default; ``scores="logit"`` applies a sigmoid; ``"auto"`` inspects the values).
+    ``transposed``: the array is (1, N, 4+nc); None guesses from the shape (more columns than
+    rows means (1, 4+nc, N)). int8 outputs share one scale for boxes and scores.
+    """
+    _check_common(conf, iou, max_detections, scores)
+    if not isinstance(output, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(output).__name__}")
+    if output.ndim != 3 or output.shape[0] != 1:
+        raise ValueError(f"expected the flat head as (1, 4+nc, N), got shape {output.shape}")
+    if transposed is None:
+        transposed = output.shape[1] > output.shape[2]
+    view = rows_view(output, info, transposed, "output 0 (flat head)")
+    if view[1][0] < 5:
+        raise ValueError(f"expected at least 5 rows (4 box + classes), got {view[1][0]}")
+    if scores == "auto":
+        rows = output[0, :, 4:] if transposed else output[0, 4:]
+        scores = "logit" if _looks_like_logits([rows], [(view[2], view[3])]) else "prob"
+    raw = _core.decode_flat(view, float(conf), scores == "logit",
+                            *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
+    return _finish(raw, transform, names)
+
+
+def decode_yolov5(
+    outputs: Sequence[np.ndarray],
+    infos_or_qparams: Optional[Sequence[InfoLike]] = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    anchors: Optional[Sequence[Sequence[Sequence[float]]]] = None,
+    scores: str = "prob",
+    layout: str = "auto",
+    num_classes: Optional[int] = None,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    transform: Optional[LetterboxTransform] = None,
+    names: Optional[Sequence[str]] = None,
+    run_nms: bool = True,
+) -> Detections:
+    """Decode a YOLOv5 anchor head: 3 outputs (1, na*(5+nc), H, W) at strides 8, 16, 32 (§1).
+
+    Channel ``(5+nc)*a + k``: tx, ty, tw, th, objectness, class scores. ``scores="prob"``
+    (model-zoo export, sigmoid inside the model) or ``"logit"`` (sigmoid applied here to
+    every term). Objectness pre-gate ``obj >= conf`` (in int8 for quantized outputs; exact
+    because class scores are <= 1), score = obj * best class, kept when ``>= conf``. Box
+    centre ``(2 t - 0.5 + cell) * stride``, size ``(2 t)^2 * anchor``. ``anchors``: per
+    branch, per anchor (w, h) pixels, default :data:`YOLOV5_ANCHORS`.
+    """
+    _check_common(conf, iou, max_detections, scores)
+    if scores == "auto":
+        scores = "prob"
+    outputs = list(outputs)
+    _check_layout(outputs, layout)
+    if len(outputs) != 3:
+        raise ValueError(f"expected 3 YOLOv5 outputs (strides 8, 16, 32), got {len(outputs)}")
+    anc = np.asarray(YOLOV5_ANCHORS if anchors is None else anchors, dtype=np.float32)
+    if anc.ndim != 3 or anc.shape[0] != 3 or anc.shape[2] != 2:
+        raise ValueError(f"expected anchors of shape (3, na, 2), got {anc.shape}")
+    na = int(anc.shape[1])
+    infos = infos_list(infos_or_qparams, 3)
+    channels = None if num_classes is None else na * (5 + int(num_classes))
+    views = []
+    for i, a in enumerate(outputs):
+        v = grid_view(a, infos[i], channels, f"output {i}")
+        if v[1][0] % na or v[1][0] // na < 6:
+            raise ValueError(f"expected output {i} channels = {na} * (5 + nc), got {v[1][0]}")
+        views.append(v)
+    if input_size is None:
+        h0, w0 = spatial(outputs[0])
+        input_size = (h0 * 8, w0 * 8)
+    ih, iw = (int(v) for v in input_size)
+    raw = _core.decode_yolov5(views, np.ascontiguousarray(anc.reshape(-1)), na, float(conf),
+                              scores == "logit", float(iw), float(ih),
+                              *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
+    return _finish(raw, transform, names)
+
+
+def decode_yolox(
+    output: np.ndarray,
+    info: InfoLike = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    grid_decode: bool = True,
+    strides: Sequence[int] = (8, 16, 32),
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    transform: Optional[LetterboxTransform] = None,
+    names: Optional[Sequence[str]] = None,
+    run_nms: bool = True,
+) -> Detections:
+    """Decode a YOLOX-style head (1, N, 5+nc): cx, cy, w, h, objectness, class scores.
+
+    Objectness and class scores are probabilities (YOLOX exports apply the sigmoid);
+    score = obj * best class, kept when ``>= conf`` (pre-gate ``obj >= conf``).
+    ``grid_decode=True`` (YOLOX ``decode_in_inference=False`` exports, e.g. ddddocr): the N
+    anchors enumerate ``strides`` in order, each grid (input/stride) row-major, and
+    ``cx = (tx + col) * s``, ``cy = (ty + row) * s``, ``w = exp(tw) * s``, ``h = exp(th) * s``.
+    ``grid_decode=False``: the first four fields are already pixels. ``input_size`` (h, w)
+    defaults to the square size whose grids add up to N.
+    """
+    _check_common(conf, iou, max_detections, "prob")
+    if not isinstance(output, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(output).__name__}")
+    if output.ndim != 3 or output.shape[0] != 1:
+        raise ValueError(f"expected the YOLOX head as (1, N, 5+nc), got shape {output.shape}")
+    view = rows_view(output, info, True, "output 0 (YOLOX head)")
+    if view[1][0] < 6:
+        raise ValueError(f"expected at least 6 fields (5 + classes), got {view[1][0]}")
+    n = int(output.shape[1])
+    strides = [int(s) for s in strides]
+    if grid_decode:
+        if not strides or min(strides) <= 0:
+            raise ValueError(f"expected positive strides, got {strides}")
+        if input_size is None:
+            side = math.sqrt(n / sum(1.0 / (s * s) for s in strides))
+            input_size = (int(round(side)), int(round(side)))
+        ih, iw = (int(v) for v in input_size)
+        total = sum((ih // s) * (iw // s) for s in strides)
+        if total != n:
+            raise ValueError(f"expected {total} anchors for input {input_size} and strides "
+                             f"{strides}, got N={n} (pass input_size)")
+    else:
+        ih, iw = (int(v) for v in (input_size or (0, 0)))
+    raw = _core.decode_yolox(view, float(conf), bool(grid_decode), float(iw), float(ih), strides,
+                             *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
+    return _finish(raw, transform, names)
+
+
+def detect_head(outputs: Sequence[np.ndarray]) -> str:
+    """Guess the head from output shapes: ``"yolov8"``, ``"flat"``, ``"yolov5"`` or ``"yolox"``.
+
+    One 3-D output: ``"flat"`` when it has more columns than rows (1, 4+nc, N), else
+    ``"yolox"`` (1, N, 5+nc). Three 4-D/5-D outputs: ``"yolov5"``. Six or nine: ``"yolov8"``.
+    """
+    shapes = [getattr(a, "shape", None) for a in outputs]
+    if any(s is None for s in shapes):
+        raise TypeError("expected numpy arrays as outputs")
+    if len(shapes) == 1 and len(shapes[0]) == 3:
+        return "flat" if shapes[0][1] < shapes[0][2] else "yolox"
+    if len(shapes) == 3 and all(len(s) in (4, 5) for s in shapes):
+        return "yolov5"
+    if len(shapes) in (6, 9) and all(len(s) in (4, 5) for s in shapes):
+        return "yolov8"
+    raise ValueError(f"cannot tell the detection head from output shapes {shapes}; pass head=")
+
+
+def decode(
+    outputs: Sequence[np.ndarray],
+    infos: Optional[Sequence[InfoLike]] = None,
+    head: str = "auto",
+    **kwargs: Any,
+) -> Detections:
+    """Decode with the decoder of ``head`` (``"auto"``: :func:`detect_head`).
+
+    Keyword arguments go to the decoder (conf, iou, input_size, max_detections, ...).
+    """
+    outputs = list(outputs)
+    if head == "auto":
+        head = detect_head(outputs)
+    if head == "yolov8":
+        return decode_yolov8(outputs, infos, **kwargs)
+    if head in ("yolov5",):
+        return decode_yolov5(outputs, infos, **kwargs)
+    single = ("flat", "yolox")
+    if head in single:
+        if len(outputs) != 1:
+            raise ValueError(f"expected one output for head {head!r}, got {len(outputs)}")
+        info = None if infos is None else list(infos)[0]
+        fn = decode_yolov8_flat if head == "flat" else decode_yolox
+        return fn(outputs[0], info, **kwargs)
+    raise ValueError(f"expected head 'auto', 'yolov8', 'flat', 'yolov5' or 'yolox', got {head!r}")
+
+
+__all__ = [
+    "YOLOV5_ANCHORS", "decode", "decode_yolov5", "decode_yolov8", "decode_yolov8_flat",
+    "decode_yolox", "detect_head", "nms", "qparams",
+]
