@@ -1,0 +1,374 @@
+// _core.Session (cpp/runtime/session.h) and the conversion kernels (cpp/kernels/convert.h).
+// Arguments are converted here, the GIL is released around every runtime call and kernel
+// loop, and runtime errors are turned into rknn_fast.errors exceptions. Policy and
+// validation messages live in python/rknn_fast/model.py.
+//
+// Releasing the GIL is safe because nothing below touches Python objects while it is
+// released: buffer pointers are taken first, and the arrays they point into are kept alive
+// by the caller's references for the duration of the call.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/convert.h"
+#include "runtime/context.h"
+#include "runtime/loader.h"
+#include "runtime/session.h"
+
+namespace py = pybind11;
+
+namespace rknn_fast::bindings {
+namespace {
+
+using runtime::AttrKind;
+using runtime::Session;
+
+// The one mapping from runtime failures to Python exceptions lives in rknn_fast.errors.
+void translate(std::exception_ptr p) {
+    try {
+        if (p) std::rethrow_exception(p);
+    } catch (const runtime::CallError& e) {
+        py::object errors = py::module_::import("rknn_fast.errors");
+        py::object exc = errors.attr("error_for_code")(e.code(), e.api(), "");
+        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+    } catch (const runtime::LoadError& e) {
+        py::object errors = py::module_::import("rknn_fast.errors");
+        py::object exc = errors.attr("RuntimeNotFoundError")(e.what());
+        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+    } catch (const runtime::NotSupportedError& e) {
+        py::object errors = py::module_::import("rknn_fast.errors");
+        py::object exc = errors.attr("RuntimeTooOldError")(e.what());
+        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+    }
+}
+
+py::dict attr_dict(const rknn_tensor_attr& a) {
+    py::dict d;
+    d["index"] = a.index;
+    std::vector<uint32_t> dims(a.dims, a.dims + std::min<uint32_t>(a.n_dims, RKNN_MAX_DIMS));
+    d["dims"] = py::tuple(py::cast(dims));
+    size_t n = 0;
+    while (n < sizeof a.name && a.name[n]) ++n;
+    d["name"] = py::str(std::string(a.name, n));
+    d["n_elems"] = a.n_elems;
+    d["size"] = a.size;
+    d["fmt"] = static_cast<int>(a.fmt);
+    d["type"] = static_cast<int>(a.type);
+    d["qnt_type"] = static_cast<int>(a.qnt_type);
+    d["fl"] = static_cast<int>(a.fl);
+    d["zp"] = a.zp;
+    d["scale"] = a.scale;
+    d["w_stride"] = a.w_stride;
+    d["size_with_stride"] = a.size_with_stride;
+    d["pass_through"] = static_cast<int>(a.pass_through);
+    d["h_stride"] = a.h_stride;
+    return d;
+}
+
+// A C-contiguous array's data pointer and byte size; refuses anything else (no hidden copy).
+struct Buffer {
+    void* data;
+    size_t size;
+};
+Buffer contiguous(const py::array& a, bool writable, const char* what) {
+    if (!(a.flags() & py::array::c_style)) {
+        throw py::value_error(std::string(what) + ": expected a C-contiguous array, got a non-contiguous one");
+    }
+    if (writable && !a.writeable()) throw py::value_error(std::string(what) + ": expected a writable array");
+    return {const_cast<void*>(a.data()), static_cast<size_t>(a.nbytes())};
+}
+
+std::vector<runtime::InputData> input_data(const std::vector<py::array>& arrays, const std::vector<int>& types,
+                                           const std::vector<int>& fmts) {
+    if (types.size() != arrays.size() || fmts.size() != arrays.size()) {
+        throw py::value_error("inputs, types and fmts must have the same length");
+    }
+    std::vector<runtime::InputData> v(arrays.size());
+    for (size_t i = 0; i < arrays.size(); ++i) {
+        Buffer b = contiguous(arrays[i], false, "input");
+        v[i].data = b.data;
+        v[i].size = b.size;
+        v[i].type = static_cast<rknn_tensor_type>(types[i]);
+        v[i].fmt = static_cast<rknn_tensor_format>(fmts[i]);
+    }
+    return v;
+}
+
+std::vector<runtime::OutputData> output_data(const std::vector<py::array>& arrays, const std::vector<bool>& want_float) {
+    if (want_float.size() != arrays.size()) throw py::value_error("outputs and want_float must have the same length");
+    std::vector<runtime::OutputData> v(arrays.size());
+    for (size_t i = 0; i < arrays.size(); ++i) {
+        Buffer b = contiguous(arrays[i], true, "output");
+        v[i].data = b.data;
+        v[i].size = b.size;
+        v[i].want_float = want_float[i];
+    }
+    return v;
+}
+
+rknn_tensor_attr bind_attr(const Session& s, bool input, int kind, size_t i, int type, int fmt, bool pass_through) {
+    if (kind < 0 || kind > 2) throw py::value_error("attr kind must be 0, 1 or 2");
+    rknn_tensor_attr a = s.attr(input, static_cast<AttrKind>(kind), i);
+    if (type >= 0) a.type = static_cast<rknn_tensor_type>(type);
+    if (fmt >= 0) a.fmt = static_cast<rknn_tensor_format>(fmt);
+    a.pass_through = pass_through ? 1 : 0;
+    return a;
+}
+
+// A numpy array over tensor memory; the capsule keeps the memory (and its context) alive.
+py::array mem_array(const std::shared_ptr<runtime::TensorMem>& mem, const py::dtype& dtype,
+                    const std::vector<py::ssize_t>& shape, const std::vector<py::ssize_t>& strides) {
+    if (shape.size() != strides.size()) throw py::value_error("shape and strides differ in length");
+    // Bounds: the furthest byte reachable through shape/strides must lie inside the buffer.
+    py::ssize_t last = 0;
+    for (size_t k = 0; k < shape.size(); ++k) {
+        if (shape[k] <= 0) return py::array(dtype, shape, strides);  // empty: no memory needed
+        if (strides[k] < 0) throw py::value_error("negative strides are not supported");
+        last += (shape[k] - 1) * strides[k];
+    }
+    if (static_cast<size_t>(last + dtype.itemsize()) > mem->size()) {
+        throw py::value_error("view of " + std::to_string(last + dtype.itemsize()) + " bytes exceeds the " +
+                              std::to_string(mem->size()) + "-byte tensor buffer");
+    }
+    auto* holder = new std::shared_ptr<runtime::TensorMem>(mem);
+    py::capsule owner(holder, [](void* p) { delete static_cast<std::shared_ptr<runtime::TensorMem>*>(p); });
+    return py::array(dtype, shape, strides, mem->data(), owner);
+}
+
+kernels::Nc1hwc2Dims dims_of(size_t n, size_t c, size_t h, size_t w, size_t c1, size_t c2, size_t w_stride) {
+    kernels::Nc1hwc2Dims d;
+    d.n = n; d.c = c; d.h = h; d.w = w; d.c1 = c1; d.c2 = c2; d.w_stride = w_stride;
+    if (!d.valid()) {
+        throw py::value_error("invalid NC1HWC2 dims: need C2 > 0, C1*C2 >= C and W_stride >= W, got C=" +
+                              std::to_string(c) + " C1=" + std::to_string(c1) + " C2=" + std::to_string(c2) +
+                              " W=" + std::to_string(w) + " W_stride=" + std::to_string(w_stride));
+    }
+    return d;
+}
+
+void check_sizes(const py::array& src, const py::array& dst, size_t src_elems, size_t dst_elems) {
+    if (static_cast<size_t>(src.size()) != src_elems) {
+        throw py::value_error("source has " + std::to_string(src.size()) + " elements, expected " +
+                              std::to_string(src_elems));
+    }
+    if (static_cast<size_t>(dst.size()) != dst_elems) {
+        throw py::value_error("destination has " + std::to_string(dst.size()) + " elements, expected " +
+                              std::to_string(dst_elems));
+    }
+}
+
+char kind_of(const py::array& a) { return a.dtype().kind(); }
+
+void bind_kernels_convert(py::module_& m) {
+    m.def("_fp16_to_fp32", [](const py::array& src, const py::array& dst) {
+        if (src.itemsize() != 2 || dst.dtype().kind() != 'f' || dst.itemsize() != 4)
+            throw py::type_error("expected float16 (or uint16 bits) source and float32 destination");
+        Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
+        check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
+        py::gil_scoped_release nogil;
+        kernels::fp16_to_fp32(static_cast<const uint16_t*>(s.data), static_cast<float*>(d.data), s.size / 2);
+    });
+    m.def("_fp32_to_fp16", [](const py::array& src, const py::array& dst) {
+        if (src.dtype().kind() != 'f' || src.itemsize() != 4 || dst.itemsize() != 2)
+            throw py::type_error("expected float32 source and float16 destination");
+        Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
+        check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
+        py::gil_scoped_release nogil;
+        kernels::fp32_to_fp16(static_cast<const float*>(s.data), static_cast<uint16_t*>(d.data), s.size / 4);
+    });
+    m.def("_dequantize", [](const py::array& src, const py::array& dst, float scale, int32_t zp) {
+        if (src.itemsize() != 1 || (kind_of(src) != 'i' && kind_of(src) != 'u') || kind_of(dst) != 'f' ||
+            dst.itemsize() != 4)
+            throw py::type_error("expected int8/uint8 source and float32 destination");
+        Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
+        check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
+        const bool is_signed = kind_of(src) == 'i';
+        py::gil_scoped_release nogil;
+        if (is_signed)
+            kernels::dequantize(static_cast<const int8_t*>(s.data), static_cast<float*>(d.data), s.size, scale, zp);
+        else
+            kernels::dequantize(static_cast<const uint8_t*>(s.data), static_cast<float*>(d.data), s.size, scale, zp);
+    });
+    // mode: 0 = layout only (same dtype), 1 = dequantise int8/uint8 -> float32, 2 = fp16 -> float32.
+    m.def("_nc1hwc2_to", [](const py::array& src, const py::array& dst, size_t n, size_t c, size_t h, size_t w,
+                            size_t c1, size_t c2, size_t w_stride, bool nhwc, int mode, float scale, int32_t zp) {
+        const auto d = dims_of(n, c, h, w, c1, c2, w_stride);
+        check_sizes(src, dst, d.native_elems(), d.logical_elems());
+        Buffer s = contiguous(src, false, "src"), o = contiguous(dst, true, "dst");
+        const auto layout = nhwc ? kernels::Layout::NHWC : kernels::Layout::NCHW;
+        if (mode == 0) {
+            if (src.itemsize() != dst.itemsize() || src.dtype().kind() != dst.dtype().kind())
+                throw py::type_error("layout conversion needs the same dtype on both sides");
+            const size_t es = static_cast<size_t>(src.itemsize());
+            if (es != 1 && es != 2 && es != 4) throw py::type_error("element size must be 1, 2 or 4 bytes");
+            py::gil_scoped_release nogil;
+            kernels::nc1hwc2_to(s.data, o.data, es, d, layout);
+            return;
+        }
+        if (kind_of(dst) != 'f' || dst.itemsize() != 4) throw py::type_error("expected a float32 destination");
+        if (mode == 1) {
+            if (src.itemsize() != 1) throw py::type_error("expected an int8/uint8 source");
+            const bool is_signed = kind_of(src) == 'i';
+            py::gil_scoped_release nogil;
+            if (is_signed)
+                kernels::nc1hwc2_to_float(static_cast<const int8_t*>(s.data), static_cast<float*>(o.data), d, layout,
+                                          scale, zp);
+            else
+                kernels::nc1hwc2_to_float(static_cast<const uint8_t*>(s.data), static_cast<float*>(o.data), d, layout,
+                                          scale, zp);
+            return;
+        }
+        if (mode == 2) {
+            if (src.itemsize() != 2) throw py::type_error("expected a float16 source");
+            py::gil_scoped_release nogil;
+            kernels::nc1hwc2_to_float(static_cast<const uint16_t*>(s.data), static_cast<float*>(o.data), d, layout);
+            return;
+        }
+        throw py::value_error("mode must be 0, 1 or 2");
+    });
+}
+
+}  // namespace
+
+void bind_runtime(py::module_& m) {
+    py::register_exception_translator(&translate);
+    bind_kernels_convert(m);
+
+    py::class_<runtime::TensorMem, std::shared_ptr<runtime::TensorMem>>(m, "_TensorMem")
+        .def_property_readonly("size", &runtime::TensorMem::size)
+        .def_property_readonly("fd", [](const runtime::TensorMem& t) { return t.mem()->fd; })
+        .def_property_readonly("offset", [](const runtime::TensorMem& t) { return t.mem()->offset; })
+        .def_property_readonly("phys_addr", [](const runtime::TensorMem& t) { return t.mem()->phys_addr; })
+        .def_property_readonly("needs_sync", &runtime::TensorMem::needs_sync)
+        .def("array", &mem_array, py::arg("dtype"), py::arg("shape"), py::arg("strides"));
+
+    py::class_<Session, std::shared_ptr<Session>>(m, "Session")
+        .def(py::init([](const py::bytes& model, uint32_t flags, const std::string& runtime_path,
+                         const std::string& emulator_path) {
+                 char* data = nullptr;
+                 py::ssize_t size = 0;
+                 if (PYBIND11_BYTES_AS_STRING_AND_SIZE(model.ptr(), &data, &size) != 0) throw py::error_already_set();
+                 // `model` stays referenced by the caller while the GIL is released.
+                 py::gil_scoped_release nogil;
+                 auto lib = runtime::Library::open(runtime_path, emulator_path);
+                 return std::make_shared<Session>(std::move(lib), data, static_cast<size_t>(size), flags);
+             }),
+             py::arg("model"), py::arg("flags"), py::arg("runtime_path"), py::arg("emulator_path"))
+        .def_property_readonly("runtime_path", [](const Session& s) { return s.lib().path(); })
+        .def_property_readonly("is_emulator", [](const Session& s) { return s.lib().is_emulator(); })
+        .def_property_readonly("embedded_version", [](const Session& s) { return s.lib().embedded_version(); })
+        .def_property_readonly("functions", [](const Session& s) {
+            const auto& l = s.lib();
+            py::dict d;
+            d["rknn_set_core_mask"] = l.set_core_mask != nullptr;
+            d["rknn_set_batch_core_num"] = l.set_batch_core_num != nullptr;
+            d["rknn_set_input_shape"] = l.set_input_shape != nullptr;
+            d["rknn_set_input_shapes"] = l.set_input_shapes != nullptr;
+            d["rknn_mem_sync"] = l.mem_sync != nullptr;
+            d["rknn_create_mem2"] = l.create_mem2 != nullptr;
+            return d;
+        })
+        .def_property_readonly("n_inputs", &Session::n_inputs)
+        .def_property_readonly("n_outputs", &Session::n_outputs)
+        .def_property_readonly("flags", &Session::flags)
+        .def("attrs", [](const Session& s, bool input, int kind) {
+                 if (kind < 0 || kind > 2) throw py::value_error("attr kind must be 0, 1 or 2");
+                 py::list out;
+                 const size_t n = input ? s.n_inputs() : s.n_outputs();
+                 for (size_t i = 0; i < n; ++i) {
+                     py::dict d = attr_dict(s.attr(input, static_cast<AttrKind>(kind), i));
+                     d["available"] = s.has_attr(input, static_cast<AttrKind>(kind), i);
+                     out.append(d);
+                 }
+                 return out;
+             }, py::arg("input"), py::arg("kind"))
+        .def_property_readonly("api_version", &Session::api_version)
+        .def_property_readonly("driver_version", &Session::driver_version)
+        .def_property_readonly("custom_string", &Session::custom_string)
+        .def_property_readonly("mem_size", [](const Session& s) -> py::object {
+            if (!s.has_mem_size()) return py::none();
+            const auto& m = s.mem_size();
+            py::dict d;
+            d["total_weight_size"] = m.total_weight_size;
+            d["total_internal_size"] = m.total_internal_size;
+            d["total_dma_allocated_size"] = m.total_dma_allocated_size;
+            d["total_sram_size"] = m.total_sram_size;
+            d["free_sram_size"] = m.free_sram_size;
+            return d;
+        })
+        .def("set_core_mask", [](Session& s, uint32_t mask) {
+            py::gil_scoped_release nogil;
+            s.set_core_mask(mask);
+        })
+        .def("set_batch_core_num", [](Session& s, int n) {
+            py::gil_scoped_release nogil;
+            s.set_batch_core_num(n);
+        })
+        .def("run_copy", [](Session& s, const std::vector<py::array>& inputs, const std::vector<int>& types,
+                            const std::vector<int>& fmts, const std::vector<py::array>& outputs,
+                            const std::vector<bool>& want_float) {
+                 auto in = input_data(inputs, types, fmts);
+                 auto out = output_data(outputs, want_float);
+                 py::gil_scoped_release nogil;
+                 return s.run_copy(in, out);
+             })
+        .def("bind", [](Session& s, bool input, size_t i, int kind, int type, int fmt, bool pass_through,
+                        size_t bytes) {
+                 const rknn_tensor_attr a = bind_attr(s, input, kind, i, type, fmt, pass_through);
+                 py::gil_scoped_release nogil;
+                 return s.bind(input, i, a, bytes);
+             }, py::arg("input"), py::arg("index"), py::arg("kind"), py::arg("type"), py::arg("fmt"),
+             py::arg("pass_through"), py::arg("bytes"))
+        .def("bind_fd", [](Session& s, size_t i, int kind, int type, int fmt, bool pass_through, int fd,
+                           size_t size, size_t offset) {
+                 const rknn_tensor_attr a = bind_attr(s, true, kind, i, type, fmt, pass_through);
+                 py::gil_scoped_release nogil;
+                 return s.bind_fd(i, a, fd, size, offset);
+             }, py::arg("index"), py::arg("kind"), py::arg("type"), py::arg("fmt"), py::arg("pass_through"),
+             py::arg("fd"), py::arg("size"), py::arg("offset"))
+        .def("run_bound", [](Session& s) {
+            py::gil_scoped_release nogil;
+            return s.run_bound();
+        })
+        .def_property_readonly("last_frame_id", &Session::last_frame_id)
+        .def("perf_run_us", [](Session& s) {
+            py::gil_scoped_release nogil;
+            return s.perf_run_us();
+        })
+        .def("perf_detail", [](Session& s) {
+            std::string d;
+            {
+                py::gil_scoped_release nogil;
+                d = s.perf_detail();
+            }
+            return d;
+        })
+        .def("benchmark", [](Session& s, size_t n, size_t warmup, bool bound, const std::vector<py::array>& inputs,
+                             const std::vector<int>& types, const std::vector<int>& fmts,
+                             const std::vector<py::array>& outputs, const std::vector<bool>& want_float,
+                             bool npu_time) {
+                 std::vector<runtime::InputData> in;
+                 std::vector<runtime::OutputData> out;
+                 if (!bound) {
+                     in = input_data(inputs, types, fmts);
+                     out = output_data(outputs, want_float);
+                 }
+                 runtime::BenchResult r;
+                 {
+                     py::gil_scoped_release nogil;
+                     r = s.benchmark(n, warmup, bound, in, out, npu_time);
+                 }
+                 py::dict d;
+                 d["latency_us"] = py::array_t<double>(static_cast<py::ssize_t>(r.latency_us.size()), r.latency_us.data());
+                 d["npu_us"] = py::array_t<int64_t>(static_cast<py::ssize_t>(r.npu_us.size()), r.npu_us.data());
+                 d["perf_detail"] = r.perf_detail;
+                 return d;
+             });
+}
+
+}  // namespace rknn_fast::bindings

@@ -1,0 +1,134 @@
+#include "kernels/convert.h"
+
+#include <cmath>
+
+namespace rknn_fast::kernels {
+
+uint16_t fp32_to_fp16(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, sizeof x);
+    const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+    const uint32_t abs = x & 0x7fffffffu;
+    if (abs >= 0x7f800000u) {  // inf or NaN
+        const uint16_t nan_bit = abs > 0x7f800000u ? 0x0200u : 0u;
+        return static_cast<uint16_t>(sign | 0x7c00u | nan_bit | ((abs >> 13) & 0x03ffu));
+    }
+    if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504
+    if (abs < 0x38800000u) {  // half subnormal or zero: round abs * 2^24 to an integer
+        float a;
+        std::memcpy(&a, &abs, sizeof a);
+        const float q = std::nearbyint(a * 0x1p24f);  // default rounding: nearest even
+        return static_cast<uint16_t>(sign | static_cast<uint16_t>(q));
+    }
+    // normal: rebias the exponent and round the 13 dropped bits to nearest even
+    const uint32_t mant_odd = (abs >> 13) & 1u;
+    const uint32_t rounded = abs + 0x0fffu + mant_odd;
+    return static_cast<uint16_t>(sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13));
+}
+
+void fp16_to_fp32(const uint16_t* src, float* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
+}
+
+void fp32_to_fp16(const float* src, uint16_t* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
+}
+
+namespace {
+
+template <class Q>
+void dequantize_impl(const Q* src, float* dst, size_t n, float scale, int32_t zero_point) {
+    const float zp = static_cast<float>(zero_point);
+    for (size_t i = 0; i < n; ++i) dst[i] = (static_cast<float>(src[i]) - zp) * scale;
+}
+
+// Converts one element; the identity, a dequantisation or a widening.
+template <class S, class D>
+struct Identity {
+    D operator()(S v) const { return v; }
+};
+template <class Q>
+struct Dequant {
+    float zp, scale;
+    float operator()(Q v) const { return (static_cast<float>(v) - zp) * scale; }
+};
+struct Half {
+    float operator()(uint16_t v) const { return fp16_to_fp32(v); }
+};
+
+// The loops put the contiguous side innermost: NCHW walks output rows (reading with
+// stride C2), NHWC walks the C2 channels of each pixel block (contiguous on both sides).
+template <class S, class D, class F>
+void nc1hwc2_impl(const S* src, D* dst, const Nc1hwc2Dims& d, Layout out, F f) {
+    const size_t row = d.row();
+    const size_t plane = d.h * row * d.c2;  // one C2 block of one image
+    if (out == Layout::NCHW) {
+        for (size_t n = 0; n < d.n; ++n) {
+            for (size_t c = 0; c < d.c; ++c) {
+                const S* block = src + (n * d.c1 + c / d.c2) * plane + c % d.c2;
+                D* o = dst + (n * d.c + c) * d.h * d.w;
+                for (size_t y = 0; y < d.h; ++y) {
+                    const S* s = block + y * row * d.c2;
+                    D* orow = o + y * d.w;
+                    for (size_t x = 0; x < d.w; ++x) orow[x] = f(s[x * d.c2]);
+                }
+            }
+        }
+        return;
+    }
+    for (size_t n = 0; n < d.n; ++n) {
+        for (size_t y = 0; y < d.h; ++y) {
+            for (size_t x = 0; x < d.w; ++x) {
+                D* o = dst + ((n * d.h + y) * d.w + x) * d.c;
+                for (size_t b = 0; b < d.c1; ++b) {
+                    const S* s = src + (n * d.c1 + b) * plane + (y * row + x) * d.c2;
+                    const size_t c0 = b * d.c2;
+                    const size_t cn = c0 + d.c2 <= d.c ? d.c2 : d.c - c0;
+                    for (size_t k = 0; k < cn; ++k) o[c0 + k] = f(s[k]);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void dequantize(const int8_t* src, float* dst, size_t n, float scale, int32_t zero_point) {
+    dequantize_impl(src, dst, n, scale, zero_point);
+}
+void dequantize(const uint8_t* src, float* dst, size_t n, float scale, int32_t zero_point) {
+    dequantize_impl(src, dst, n, scale, zero_point);
+}
+
+bool nc1hwc2_to(const void* src, void* dst, size_t elem_size, const Nc1hwc2Dims& d, Layout out) {
+    switch (elem_size) {
+        case 1:
+            nc1hwc2_impl(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), d, out,
+                         Identity<uint8_t, uint8_t>{});
+            return true;
+        case 2:
+            nc1hwc2_impl(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), d, out,
+                         Identity<uint16_t, uint16_t>{});
+            return true;
+        case 4:
+            nc1hwc2_impl(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), d, out,
+                         Identity<uint32_t, uint32_t>{});
+            return true;
+        default:
+            return false;
+    }
+}
+
+void nc1hwc2_to_float(const int8_t* src, float* dst, const Nc1hwc2Dims& d, Layout out, float scale,
+                      int32_t zero_point) {
+    nc1hwc2_impl(src, dst, d, out, Dequant<int8_t>{static_cast<float>(zero_point), scale});
+}
+void nc1hwc2_to_float(const uint8_t* src, float* dst, const Nc1hwc2Dims& d, Layout out, float scale,
+                      int32_t zero_point) {
+    nc1hwc2_impl(src, dst, d, out, Dequant<uint8_t>{static_cast<float>(zero_point), scale});
+}
+void nc1hwc2_to_float(const uint16_t* src_fp16, float* dst, const Nc1hwc2Dims& d, Layout out) {
+    nc1hwc2_impl(src_fp16, dst, d, out, Half{});
+}
+
+}  // namespace rknn_fast::kernels

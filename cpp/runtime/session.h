@@ -1,0 +1,110 @@
+// A loaded model: the context, every attribute queried once at open, and the two ways
+// of running it.
+//
+// * Copy path: rknn_inputs_set from the caller's buffers (the runtime's one input copy) and
+//   rknn_outputs_get into caller-preallocated buffers (its one output copy).
+// * Bound (zero-copy) path: runtime-allocated or imported buffers bound once with
+//   rknn_set_io_mem; a run is rknn_run plus cache syncs, nothing is copied.
+//
+// Every public method takes the session mutex, so one Session may be shared by threads;
+// runs are serialised (a context runs one inference at a time anyway).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "abi/rknn_abi.h"
+#include "runtime/context.h"
+#include "runtime/loader.h"
+
+namespace rknn_fast::runtime {
+
+enum class AttrKind { Normal = 0, Native = 1, NativeNhwc = 2 };
+
+struct InputData {
+    const void* data = nullptr;
+    size_t size = 0;
+    rknn_tensor_type type = RKNN_TENSOR_UINT8;
+    rknn_tensor_format fmt = RKNN_TENSOR_NHWC;
+    bool pass_through = false;
+};
+
+struct OutputData {
+    void* data = nullptr;
+    size_t size = 0;
+    bool want_float = false;
+};
+
+struct BenchResult {
+    std::vector<double> latency_us;  // wall time of each timed run (set + run + get)
+    std::vector<int64_t> npu_us;     // RKNN_QUERY_PERF_RUN after each run (-1 if unavailable)
+    std::string perf_detail;         // RKNN_QUERY_PERF_DETAIL after the last run ("" if off)
+};
+
+class Session {
+  public:
+    Session(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags);
+
+    const Library& lib() const { return ctx_->lib(); }
+    uint32_t flags() const { return flags_; }
+    size_t n_inputs() const { return in_[0].size(); }
+    size_t n_outputs() const { return out_[0].size(); }
+    // kind NativeNhwc may be unavailable (has_attr false): then it mirrors Native.
+    const rknn_tensor_attr& attr(bool input, AttrKind kind, size_t i) const;
+    bool has_attr(bool input, AttrKind kind, size_t i) const;
+
+    const std::string& api_version() const { return api_version_; }
+    const std::string& driver_version() const { return drv_version_; }
+    const std::string& custom_string() const { return custom_string_; }
+    const rknn_mem_size& mem_size() const { return mem_size_; }
+    bool has_mem_size() const { return has_mem_size_; }
+
+    void set_core_mask(uint32_t mask);
+    void set_batch_core_num(int n);
+
+    // Copy path; returns the frame id of the run.
+    uint64_t run_copy(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
+
+    // Zero-copy: binds a new runtime buffer of `bytes` to input/output i, described by
+    // `attr` (one of this session's attrs, possibly with type/fmt/pass_through changed).
+    std::shared_ptr<TensorMem> bind(bool input, size_t i, const rknn_tensor_attr& attr, size_t bytes);
+    // Binds a caller's dma-buf (fd, size, offset) to input i.
+    std::shared_ptr<TensorMem> bind_fd(size_t i, const rknn_tensor_attr& attr, int fd, size_t size,
+                                       size_t offset);
+    bool all_bound() const;
+    // rknn_run on the bound buffers, with the cache syncs cacheable buffers need.
+    uint64_t run_bound();
+
+    int64_t perf_run_us();       // -1 when the runtime does not report it
+    std::string perf_detail();   // "" when collection is off
+
+    BenchResult benchmark(size_t n, size_t warmup, bool bound, const std::vector<InputData>& inputs,
+                          std::vector<OutputData>& outputs, bool npu_time);
+
+    uint64_t last_frame_id() const { return last_frame_id_; }
+
+  private:
+    uint64_t run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
+    uint64_t run_bound_locked();
+    int64_t perf_run_locked();
+    void set_io_locked(bool input, size_t i, std::shared_ptr<TensorMem> mem, const rknn_tensor_attr& attr);
+
+    std::shared_ptr<Context> ctx_;
+    uint32_t flags_;
+    std::mutex mutex_;
+    // [kind][index], kind = AttrKind
+    std::vector<rknn_tensor_attr> in_[3], out_[3];
+    std::vector<bool> in_has_[3], out_has_[3];
+    std::vector<std::shared_ptr<TensorMem>> in_mem_, out_mem_;
+    std::vector<rknn_input> input_structs_;
+    std::vector<rknn_output> output_structs_;
+    std::string api_version_, drv_version_, custom_string_;
+    rknn_mem_size mem_size_{};
+    bool has_mem_size_ = false;
+    uint64_t last_frame_id_ = 0;
+};
+
+}  // namespace rknn_fast::runtime
