@@ -1,11 +1,13 @@
 // Small pieces shared by the dense-output kernels (segmentation, masks, pose, faces):
 // element types, an in-place view of a (C, H, W) score tensor in any of the runtime's
-// layouts, and the scalar half -> float conversion used while reading fp16 outputs.
+// layouts, and helpers to read fp16 outputs (conversion from kernels/convert.h).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+
+#include "kernels/convert.h"
 
 namespace rknn_fast::kernels {
 
@@ -38,23 +40,6 @@ struct ScorePlanes {
 
 namespace dense_detail {
 
-// IEEE binary16 bits -> float, exact for every input (subnormals, inf and NaN included).
-// Branch-free so that loops calling it vectorise.
-inline float half_to_float(uint16_t h) {
-    const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-    const uint32_t magnitude = h & 0x7fffu;
-    const uint32_t shifted = magnitude << 13;
-    float f;
-    std::memcpy(&f, &shifted, sizeof f);
-    f *= 0x1p112f;  // rebias the exponent (also scales half subnormals correctly)
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    bits = magnitude >= 0x7c00u ? (shifted | 0x7f800000u) : bits;  // inf / NaN keep payload
-    bits |= sign;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 // Maps half bits to an int16 that orders like the float values: +0 and -0 compare equal,
 // negative values compare below positive ones. NaNs order beyond +/-inf (documented
 // where it matters).
@@ -68,7 +53,7 @@ inline float read_score(const ScorePlanes& s, int64_t offset) {
         case ScoreType::Int8:
             return static_cast<float>(static_cast<const int8_t*>(s.data)[offset]);
         case ScoreType::Float16:
-            return half_to_float(static_cast<const uint16_t*>(s.data)[offset]);
+            return fp16_to_fp32(static_cast<const uint16_t*>(s.data)[offset]);
         case ScoreType::Float32:
         default:
             return static_cast<const float*>(s.data)[offset];

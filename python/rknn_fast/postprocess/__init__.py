@@ -37,7 +37,7 @@ __all__ = [
 # --- dense-output decoders (segmentation, masks, text, faces, pose, classification) ---
 from .classification import classify, softmax  # noqa: E402
 from .faces import blazeface_anchors, decode_blazeface, decode_retinaface, retinaface_priors  # noqa: E402
-from .masks import gather_coefficients, instance_masks  # noqa: E402
+from .masks import decode_yolov5_seg, decode_yolov8_seg, gather_coefficients, instance_masks  # noqa: E402
 from .pose import decode_yolov8_pose  # noqa: E402
 from .segmentation import argmax_classes, default_palette, overlay, resample_class_map, segment  # noqa: E402
 from .text import decode_dbnet, unclip_convex  # noqa: E402
@@ -48,6 +48,8 @@ __all__ += [
     "classify",
     "decode_blazeface",
     "decode_dbnet",
+    "decode_yolov5_seg",
+    "decode_yolov8_seg",
     "decode_retinaface",
     "decode_yolov8_pose",
     "default_palette",

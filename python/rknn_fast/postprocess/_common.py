@@ -71,24 +71,24 @@ def planes(
 
 def map_affine(
     map_hw: Tuple[int, int],
-    letterbox: Optional[LetterboxTransform],
+    transform: Optional[LetterboxTransform],
     image_shape: Optional[Tuple[int, int]],
 ) -> Tuple[Tuple[float, float, float, float], Tuple[int, int]]:
     """Affine from image pixel centres to map coordinates and the output (h, w).
 
-    With a letterbox the map covers ``letterbox.dst_shape`` and the output is
-    ``letterbox.src_shape``; without one the map is stretched over ``image_shape``.
+    With a letterbox the map covers ``transform.dst_shape`` and the output is
+    ``transform.src_shape``; without one the map is stretched over ``image_shape``.
     """
     mh, mw = map_hw
-    if letterbox is not None:
-        dh, dw = (int(v) for v in letterbox.dst_shape[:2])
-        oh, ow = (int(v) for v in letterbox.src_shape[:2])
+    if transform is not None:
+        dh, dw = (int(v) for v in transform.dst_shape[:2])
+        oh, ow = (int(v) for v in transform.src_shape[:2])
         if image_shape is not None and tuple(image_shape[:2]) != (oh, ow):
-            raise ValueError(f"image_shape: expected {(oh, ow)} (letterbox.src_shape), got {tuple(image_shape[:2])}")
-        s = float(letterbox.scale)
+            raise ValueError(f"image_shape: expected {(oh, ow)} (transform.src_shape), got {tuple(image_shape[:2])}")
+        s = float(transform.scale)
         if not s > 0:
-            raise ValueError(f"letterbox.scale: expected > 0, got {s}")
-        return (s * mw / dw, letterbox.pad_x * mw / dw, s * mh / dh, letterbox.pad_y * mh / dh), (oh, ow)
+            raise ValueError(f"transform.scale: expected > 0, got {s}")
+        return (s * mw / dw, transform.pad_x * mw / dw, s * mh / dh, transform.pad_y * mh / dh), (oh, ow)
     if image_shape is None:
         raise ValueError("expected a letterbox or an image_shape to resample to")
     oh, ow = (int(v) for v in image_shape[:2])
@@ -97,22 +97,22 @@ def map_affine(
     return (mw / max(ow, 1), 0.0, mh / max(oh, 1), 0.0), (oh, ow)
 
 
-def unletterbox_points(xy: np.ndarray, letterbox: Optional[LetterboxTransform]) -> np.ndarray:
+def unletterbox_points(xy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
     """(..., 2) model pixels -> image pixels (``(x - pad_x) / scale``), float32."""
     xy = np.asarray(xy, dtype=np.float32)
-    if letterbox is None:
+    if transform is None:
         return xy.copy()
     out = np.empty_like(xy)
-    out[..., 0] = (xy[..., 0] - letterbox.pad_x) / letterbox.scale
-    out[..., 1] = (xy[..., 1] - letterbox.pad_y) / letterbox.scale
+    out[..., 0] = (xy[..., 0] - transform.pad_x) / transform.scale
+    out[..., 1] = (xy[..., 1] - transform.pad_y) / transform.scale
     return out
 
 
-def unletterbox_boxes(xyxy: np.ndarray, letterbox: Optional[LetterboxTransform]) -> np.ndarray:
+def unletterbox_boxes(xyxy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
     """(N, 4) xyxy model pixels -> image pixels, clipped to the image when known."""
-    out = unletterbox_points(np.asarray(xyxy, np.float32).reshape(-1, 2, 2), letterbox).reshape(-1, 4)
-    if letterbox is not None:
-        h, w = letterbox.src_shape[:2]
+    out = unletterbox_points(np.asarray(xyxy, np.float32).reshape(-1, 2, 2), transform).reshape(-1, 4)
+    if transform is not None:
+        h, w = transform.src_shape[:2]
         np.clip(out[:, 0::2], 0, w, out=out[:, 0::2])
         np.clip(out[:, 1::2], 0, h, out=out[:, 1::2])
     return out

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from ..results import Detections, LetterboxTransform
 from ._common import check_dtype, dequantize, unletterbox_boxes, unletterbox_points
-from ._nms_tmp import nms_tmp
+from .detection import nms
 
 __all__ = ["retinaface_priors", "decode_retinaface", "blazeface_anchors", "decode_blazeface"]
 
@@ -42,34 +42,34 @@ def _retinaface_model_shape(n: int) -> Tuple[int, int]:
 
 def decode_retinaface(
     loc: np.ndarray,
-    conf: np.ndarray,
+    scores: np.ndarray,
     landmarks: np.ndarray,
     *,
-    conf_threshold: float = 0.5,
+    conf: float = 0.5,
     iou: float = 0.4,
-    max_det: int = 128,
-    letterbox: Optional[LetterboxTransform] = None,
+    max_detections: int = 128,
+    transform: Optional[LetterboxTransform] = None,
     model_shape: Optional[Tuple[int, int]] = None,
     qparams: Optional[Sequence[Tuple[float, int]]] = None,
 ) -> Detections:
     """Faces with 5 landmarks (eyes, nose, mouth corners).
 
-    ``loc`` (1, P, 4), ``conf`` (1, P, 2) (softmax inside the model, face = column 1),
+    ``loc`` (1, P, 4), ``scores`` (1, P, 2) (softmax inside the model, face = column 1),
     ``landmarks`` (1, P, 10); float32/float16, or int8 with ``qparams`` (one pair per output).
-    Kept: score > ``conf_threshold`` (strict, C demo default 0.5), class-agnostic NMS at
-    ``iou`` (0.4), at most ``max_det``. Variances 0.1 (centre, landmarks) and 0.2 (size).
+    Kept: score > ``conf`` (strict, C demo default 0.5), class-agnostic NMS at
+    ``iou`` (0.4), at most ``max_detections``. Variances 0.1 (centre, landmarks) and 0.2 (size).
     Returns Detections in image pixels, class 0 "face", keypoints (N, 5, 2).
     """
     qp = list(qparams) if qparams is not None else [None, None, None]
     if len(qp) != 3:
         raise ValueError(f"qparams: expected 3 (scale, zero_point) pairs, got {len(qp)}")
     l = _float_output("loc", loc, 4, qp[0])
-    c = _float_output("conf", conf, 2, qp[1])
+    c = _float_output("scores", scores, 2, qp[1])
     m = _float_output("landmarks", landmarks, 10, qp[2])
     if not l.shape[0] == c.shape[0] == m.shape[0]:
-        raise ValueError(f"expected the same P in loc, conf, landmarks, got {l.shape[0]}, {c.shape[0]}, {m.shape[0]}")
-    if letterbox is not None:
-        shape = (int(letterbox.dst_shape[0]), int(letterbox.dst_shape[1]))
+        raise ValueError(f"expected the same P in loc, scores, landmarks, got {l.shape[0]}, {c.shape[0]}, {m.shape[0]}")
+    if transform is not None:
+        shape = (int(transform.dst_shape[0]), int(transform.dst_shape[1]))
     elif model_shape is not None:
         shape = (int(model_shape[0]), int(model_shape[1]))
     else:
@@ -77,14 +77,14 @@ def decode_retinaface(
     pri = retinaface_priors(shape)
     if pri.shape[0] != l.shape[0]:
         raise ValueError(f"expected {pri.shape[0]} priors for a {shape} input, got {l.shape[0]}")
-    boxes, scores, _, kps = _core.decode_retinaface(l, c, m, pri, shape[0], shape[1], float(conf_threshold))
-    keep = nms_tmp(boxes, scores, iou, max_det)
+    boxes, face_scores, _, kps = _core.decode_retinaface(l, c, m, pri, shape[0], shape[1], float(conf))
+    keep = nms(boxes, face_scores, iou_threshold=iou, max_detections=max_detections)
     return Detections(
-        xyxy=unletterbox_boxes(boxes[keep], letterbox),
-        scores=scores[keep],
+        xyxy=unletterbox_boxes(boxes[keep], transform),
+        scores=face_scores[keep],
         class_ids=np.zeros(len(keep), np.int32),
         names=["face"],
-        keypoints=unletterbox_points(kps[keep], letterbox),
+        keypoints=unletterbox_points(kps[keep], transform),
     )
 
 
@@ -114,21 +114,21 @@ def decode_blazeface(
     regressors: np.ndarray,
     scores: np.ndarray,
     *,
-    conf_threshold: float = 0.75,
+    conf: float = 0.75,
     iou: float = 0.3,
-    max_det: int = 100,
+    max_detections: int = 100,
     anchors: Optional[np.ndarray] = None,
     input_size: int = 128,
-    letterbox: Optional[LetterboxTransform] = None,
+    transform: Optional[LetterboxTransform] = None,
     qparams: Optional[Sequence[Tuple[float, int]]] = None,
 ) -> Detections:
     """BlazeFace (MediaPipe short-range front model) faces with 6 keypoints.
 
     ``regressors`` (1, A, 16): (dx, dy, w, h) then 6 keypoints (x, y), in input pixels
     relative to the anchor (divided by ``input_size``); ``scores`` (1, A, 1) logits,
-    clipped to +/-100 then sigmoid. Kept: score >= ``conf_threshold`` (0.75), greedy NMS at
+    clipped to +/-100 then sigmoid. Kept: score >= ``conf`` (0.75), greedy NMS at
     ``iou`` (0.3; MediaPipe blends overlapping boxes instead — here the best box is kept).
-    Returns Detections in image pixels (model pixels without a letterbox), keypoints (N, 6, 2).
+    Returns Detections in image pixels (model pixels without a transform), keypoints (N, 6, 2).
     """
     qp = list(qparams) if qparams is not None else [None, None]
     r = _float_output("regressors", regressors, 16, qp[0])
@@ -137,7 +137,7 @@ def decode_blazeface(
     if a.shape != (r.shape[0], 4) or s.shape[0] != r.shape[0]:
         raise ValueError(f"expected {a.shape[0]} anchors, regressors and scores, got {r.shape[0]} and {s.shape[0]}")
     prob = 1.0 / (1.0 + np.exp(-np.clip(s, -100.0, 100.0)))
-    sel = np.flatnonzero(prob >= conf_threshold)
+    sel = np.flatnonzero(prob >= conf)
     r, a, prob = r[sel], a[sel], prob[sel].astype(np.float32)
     inv = 1.0 / float(input_size)
     cx = r[:, 0] * inv * a[:, 2] + a[:, 0]
@@ -147,11 +147,11 @@ def decode_blazeface(
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1) * input_size
     kp = r[:, 4:16].reshape(-1, 6, 2) * inv * a[:, None, 2:4] + a[:, None, 0:2]
     kp = kp * input_size
-    keep = nms_tmp(boxes.astype(np.float32), prob, iou, max_det)
+    keep = nms(boxes.astype(np.float32), prob, iou_threshold=iou, max_detections=max_detections)
     return Detections(
-        xyxy=unletterbox_boxes(boxes[keep], letterbox),
+        xyxy=unletterbox_boxes(boxes[keep], transform),
         scores=prob[keep],
         class_ids=np.zeros(len(keep), np.int32),
         names=["face"],
-        keypoints=unletterbox_points(kp[keep], letterbox),
+        keypoints=unletterbox_points(kp[keep], transform),
     )

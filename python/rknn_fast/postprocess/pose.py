@@ -10,7 +10,7 @@ import numpy as np
 from .. import _core
 from ..results import Detections, LetterboxTransform
 from ._common import check_dtype, dequantize, planes, unletterbox_boxes, unletterbox_points
-from ._nms_tmp import nms_tmp
+from .detection import nms
 
 __all__ = ["decode_yolov8_pose"]
 
@@ -24,8 +24,8 @@ def decode_yolov8_pose(
     layout: str = "NCHW",
     conf: float = 0.5,
     iou: float = 0.4,
-    max_det: int = 300,
-    letterbox: Optional[LetterboxTransform] = None,
+    max_detections: int = 300,
+    transform: Optional[LetterboxTransform] = None,
     model_shape: Optional[Tuple[int, int]] = None,
     reg_max: int = 16,
 ) -> Detections:
@@ -37,8 +37,8 @@ def decode_yolov8_pose(
     * ``keypoints``: (1, K, 3, N) with N = total cells, (x, y, visibility) in model pixels,
       float16/float32 (int8 with ``keypoint_qparams``).
     * Kept: ``sigmoid(logit) >= conf`` (tested as ``logit >= log(conf / (1 - conf))``), then
-      class-agnostic NMS at ``iou`` (IoU > iou suppresses), at most ``max_det``.
-    * Model size: ``letterbox.dst_shape``, else ``model_shape``, else 8x the first head.
+      class-agnostic NMS at ``iou`` (IoU > iou suppresses), at most ``max_detections``.
+    * Model size: ``transform.dst_shape``, else ``model_shape``, else 8x the first head.
 
     Returns Detections in image pixels (class 0) with ``keypoints`` (N, K, 3).
     """
@@ -63,15 +63,15 @@ def decode_yolov8_pose(
     check_dtype("keypoints", keypoints)
     if keypoints.ndim != 4 or keypoints.shape[0] != 1 or keypoints.shape[2] != 3 or keypoints.shape[3] != total:
         raise ValueError(f"keypoints: expected (1, K, 3, {total}), got shape {keypoints.shape}")
-    if letterbox is not None:
-        mh, mw = (int(v) for v in letterbox.dst_shape[:2])
+    if transform is not None:
+        mh, mw = (int(v) for v in transform.dst_shape[:2])
     elif model_shape is not None:
         mh, mw = (int(v) for v in model_shape)
     else:
         mh, mw = 8 * descs[0][1], 8 * descs[0][2]
     logit_thr = math.log(conf / (1.0 - conf))
     boxes, scores, anchor, _ = _core.decode_yolov8_pose(descs, reg_max, mh, mw, logit_thr)
-    keep = nms_tmp(boxes, scores, iou, max_det)
+    keep = nms(boxes, scores, iou_threshold=iou, max_detections=max_detections)
     boxes, scores, anchor = boxes[keep], scores[keep], anchor[keep]
     kp_raw = keypoints[0][:, :, anchor]  # (K, 3, n): only the kept columns are converted
     if kp_raw.dtype == np.int8:
@@ -81,9 +81,9 @@ def decode_yolov8_pose(
     else:
         kp = kp_raw.astype(np.float32)
     kp = np.ascontiguousarray(kp.transpose(2, 0, 1))  # (n, K, 3)
-    kp[..., :2] = unletterbox_points(kp[..., :2], letterbox)
+    kp[..., :2] = unletterbox_points(kp[..., :2], transform)
     return Detections(
-        xyxy=unletterbox_boxes(boxes, letterbox),
+        xyxy=unletterbox_boxes(boxes, transform),
         scores=scores.astype(np.float32),
         class_ids=np.zeros(len(scores), np.int32),
         names=["person"],

@@ -34,21 +34,21 @@ def argmax_classes(
 
 def resample_class_map(
     class_map: np.ndarray,
-    letterbox: Optional[LetterboxTransform] = None,
+    transform: Optional[LetterboxTransform] = None,
     image_shape: Optional[Tuple[int, int]] = None,
 ) -> np.ndarray:
     """Nearest-neighbour resampling of a (H, W) class map to the image.
 
-    The map covers the model input ``letterbox.dst_shape`` (any resolution, e.g. 65x65 for a
+    The map covers the model input ``transform.dst_shape`` (any resolution, e.g. 65x65 for a
     513 input); each image pixel centre is mapped to model coordinates
-    ``x * scale + pad_x`` and takes the map pixel containing it. Without a letterbox, the
+    ``x * scale + pad_x`` and takes the map pixel containing it. Without a transform, the
     map is stretched over ``image_shape`` (plain resize).
     """
     if not isinstance(class_map, np.ndarray) or class_map.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"class_map: expected a uint8 or uint16 array, got {getattr(class_map, 'dtype', type(class_map))}")
     if class_map.ndim != 2:
         raise ValueError(f"class_map: expected (H, W), got shape {class_map.shape}")
-    a, (oh, ow) = map_affine(class_map.shape, letterbox, image_shape)
+    a, (oh, ow) = map_affine(class_map.shape, transform, image_shape)
     return _core.seg_resample_nearest(np.ascontiguousarray(class_map), *a, oh, ow)
 
 
@@ -56,7 +56,7 @@ def segment(
     scores: np.ndarray,
     layout: str = "NCHW",
     *,
-    letterbox: Optional[LetterboxTransform] = None,
+    transform: Optional[LetterboxTransform] = None,
     image_shape: Optional[Tuple[int, int]] = None,
     mode: str = "nearest",
     classes: Optional[int] = None,
@@ -64,21 +64,21 @@ def segment(
 ) -> np.ndarray:
     """Class map for a segmentation output, optionally in image pixels.
 
-    * no ``letterbox``/``image_shape``: the argmax at map resolution.
+    * no ``transform``/``image_shape``: the argmax at map resolution.
     * ``mode="nearest"``: argmax at map resolution, then nearest resampling to the image
       (fast; blocky when the map is coarse).
     * ``mode="bilinear"``: scores bilinearly resampled to every image pixel
       (align_corners=False, edges replicated), then argmax — smoother edges, like the
       DeepLabV3 demo (which upsamples logits before the argmax).
     """
-    if letterbox is None and image_shape is None:
+    if transform is None and image_shape is None:
         return argmax_classes(scores, layout, classes=classes, width=width)
     if mode == "nearest":
-        return resample_class_map(argmax_classes(scores, layout, classes=classes, width=width), letterbox, image_shape)
+        return resample_class_map(argmax_classes(scores, layout, classes=classes, width=width), transform, image_shape)
     if mode != "bilinear":
         raise ValueError(f"mode: expected 'nearest' or 'bilinear', got {mode!r}")
     arr, d = planes(scores, layout, classes, width)
-    a, (oh, ow) = map_affine((d[1], d[2]), letterbox, image_shape)
+    a, (oh, ow) = map_affine((d[1], d[2]), transform, image_shape)
     return _core.seg_resample_argmax(arr, *d, *a, oh, ow)
 
 

@@ -86,7 +86,7 @@ def decode_dbnet(
     prob: np.ndarray,
     *,
     image_shape: Optional[Tuple[int, int]] = None,
-    letterbox: Optional[LetterboxTransform] = None,
+    transform: Optional[LetterboxTransform] = None,
     thresh: float = 0.3,
     box_thresh: float = 0.5,
     unclip_ratio: float = 1.6,
@@ -106,7 +106,7 @@ def decode_dbnet(
     ``area * unclip_ratio / perimeter`` -> min-area rectangle again (dropped when its short
     side < ``min_size + 2``) -> image pixels.
 
-    Image mapping: with ``letterbox`` ``(x - pad_x) / scale``; else the map is stretched over
+    Image mapping: with ``transform`` ``(x - pad_x) / scale``; else the map is stretched over
     ``image_shape`` (rapidocr resizes without padding: ``x * W_img / W_map``); neither
     leaves map pixels. Coordinates are clipped to the image.
     """
@@ -147,10 +147,10 @@ def decode_dbnet(
         quads.append(grown)
         scores.append(score)
     q = np.array(quads, np.float32).reshape(-1, 4, 2)
-    if letterbox is not None:
-        q[..., 0] = (q[..., 0] - letterbox.pad_x) / letterbox.scale
-        q[..., 1] = (q[..., 1] - letterbox.pad_y) / letterbox.scale
-        oh, ow = letterbox.src_shape[:2]
+    if transform is not None:
+        q[..., 0] = (q[..., 0] - transform.pad_x) / transform.scale
+        q[..., 1] = (q[..., 1] - transform.pad_y) / transform.scale
+        oh, ow = transform.src_shape[:2]
     elif image_shape is not None:
         oh, ow = (int(v) for v in image_shape[:2])
         q[..., 0] *= ow / w
