@@ -12,6 +12,7 @@ from .results import Detections, LetterboxTransform
 from . import postprocess
 from .postprocess import nms
 from .preprocess import letterbox
+from .results import Classification, TextBoxes  # dense-output result types
 
 __version__ = "0.1.0"
 
@@ -24,4 +25,6 @@ __all__ = [
     "letterbox",
     "nms",
     "postprocess",
+    "Classification",
+    "TextBoxes",
 ]

@@ -98,24 +98,18 @@ def map_affine(
 
 
 def unletterbox_points(xy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
-    """(..., 2) model pixels -> image pixels (``(x - pad_x) / scale``), float32."""
-    xy = np.asarray(xy, dtype=np.float32)
+    """(..., 2) model pixels -> image pixels (``(x - pad_x) / scale``, clipped to the image),
+    float32; a float32 copy without a transform."""
     if transform is None:
-        return xy.copy()
-    out = np.empty_like(xy)
-    out[..., 0] = (xy[..., 0] - transform.pad_x) / transform.scale
-    out[..., 1] = (xy[..., 1] - transform.pad_y) / transform.scale
-    return out
+        return np.array(xy, dtype=np.float32)
+    return transform.points_to_image(xy, clip=True)
 
 
 def unletterbox_boxes(xyxy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
-    """(N, 4) xyxy model pixels -> image pixels, clipped to the image when known."""
-    out = unletterbox_points(np.asarray(xyxy, np.float32).reshape(-1, 2, 2), transform).reshape(-1, 4)
-    if transform is not None:
-        h, w = transform.src_shape[:2]
-        np.clip(out[:, 0::2], 0, w, out=out[:, 0::2])
-        np.clip(out[:, 1::2], 0, h, out=out[:, 1::2])
-    return out
+    """(N, 4) xyxy model pixels -> image pixels, clipped to the image."""
+    if transform is None:
+        return np.array(xyxy, dtype=np.float32).reshape(-1, 4)
+    return transform.boxes_to_image(np.asarray(xyxy, np.float32).reshape(-1, 4), clip=True)
 
 
 def dequantize(a: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

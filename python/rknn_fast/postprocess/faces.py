@@ -35,7 +35,7 @@ def _float_output(name: str, a: np.ndarray, width: int, qp: Optional[Tuple[float
 
 def _retinaface_model_shape(n: int) -> Tuple[int, int]:
     for s in (320, 640):
-        if n == 2 * sum(-(-s // st) ** 2 for st in (8, 16, 32)):
+        if n == 2 * sum((-(-s // st)) ** 2 for st in (8, 16, 32)):
             return (s, s)
     raise ValueError(f"expected 4200 (320) or 16800 (640) priors, got {n}: pass model_shape or a letterbox")
 
