@@ -447,7 +447,7 @@ def ref_dbnet(prob: np.ndarray, thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, ma
               min_size=3.0, dilation=True):
     """DBNet post-processing with an independent unclip (grow the min-area rectangle by the
     offset distance on every side, the round-join offset's bounding rectangle) and scoring
-    by a point-in-quad test of pixel indices rather than fillPoly. Returns [(quad, score)]
+    on a full-size fillPoly mask. Returns [(quad, score)]
     in map pixels; quads as cv2.boxPoints of the grown rectangle (unordered corners)."""
     import cv2
 
@@ -461,21 +461,11 @@ def ref_dbnet(prob: np.ndarray, thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, ma
         if min(w, h) < min_size:
             continue
         box = cv2.boxPoints(((cx, cy), (w, h), ang)).astype(np.float64)
-        # fast score: mean over pixels whose integer-truncated-corner quad contains them
-        q = box.astype(np.int32).astype(np.float64)
-        x0, x1 = int(max(np.floor(box[:, 0].min()), 0)), int(min(np.ceil(box[:, 0].max()), prob.shape[1] - 1))
-        y0, y1 = int(max(np.floor(box[:, 1].min()), 0)), int(min(np.ceil(box[:, 1].max()), prob.shape[0] - 1))
-        yy, xx = np.mgrid[y0:y1 + 1, x0:x1 + 1]
-        inside = np.ones(xx.shape, bool)
-        sgn = None
-        for a in range(4):
-            p0, p1 = q[a], q[(a + 1) % 4]
-            cross = (p1[0] - p0[0]) * (yy - p0[1]) - (p1[1] - p0[1]) * (xx - p0[0])
-            s = np.sign((p1[0] - p0[0]) * (q[(a + 2) % 4][1] - p0[1]) - (p1[1] - p0[1]) * (q[(a + 2) % 4][0] - p0[0]))
-            inside &= cross * (s if s != 0 else 1) >= 0
-            sgn = s
-        del sgn
-        score = float(prob[y0:y1 + 1, x0:x1 + 1][inside].mean()) if inside.any() else 0.0
+        # fast score (rapidocr semantics): mean over the quad rasterised by cv2.fillPoly at
+        # integer-truncated corners, here on a full-size mask instead of the cropped window
+        mask = np.zeros(prob.shape, np.uint8)
+        cv2.fillPoly(mask, [box.astype(np.int32).reshape(-1, 1, 2)], 1)
+        score = float(prob[mask.astype(bool)].mean()) if mask.any() else 0.0
         if score < box_thresh:
             continue
         d = w * h * unclip_ratio / (2 * (w + h))
