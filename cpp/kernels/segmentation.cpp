@@ -29,53 +29,86 @@ struct FloatKey {
     static Key key(In v) { return v; }
 };
 
-// One image row: best[x] / idx[x] hold the running maximum and its class. Classes are
-// scanned in increasing order with strict `>` so the lowest index wins ties. kStride is
-// the element stride along x (1 for NCHW, known at compile time so the loop vectorises;
-// 0 means "use the runtime stride").
-template <typename K, typename Idx, int64_t kStride>
-void argmax_row(const ScorePlanes& s, int64_t y, typename K::Key* best, Idx* idx) {
+// x86-64 builds carry an AVX2 clone of the hot loop next to the baseline (SSE2) one, picked
+// at load time (GNU ifunc); other targets (aarch64 NEON) use the baseline build.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define RKNN_FAST_X86_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RKNN_FAST_X86_CLONES
+#endif
+
+// Pixels [x0, x0 + n) of row y, any x stride. Classes are scanned in increasing order with
+// strict `>` so the lowest index wins ties.
+template <typename K, typename Out>
+void argmax_span(const ScorePlanes& s, int64_t y, int64_t x0, int64_t n, Out* out) {
     using In = typename K::In;
     const In* base = static_cast<const In*>(s.data);
-    const int64_t w = s.width;
-    const int64_t stride = kStride ? kStride : s.stride_w;
-    const In* row0 = base + s.offset(0, y, 0);
-    for (int64_t x = 0; x < w; ++x) {
-        best[x] = K::key(row0[x * stride]);
-        idx[x] = 0;
-    }
-    for (int64_t c = 1; c < s.classes; ++c) {
-        const In* row = base + s.offset(c, y, 0);
-        const Idx cls = static_cast<Idx>(c);
-        for (int64_t x = 0; x < w; ++x) {
-            const typename K::Key v = K::key(row[x * stride]);
-            const bool greater = v > best[x];
-            best[x] = greater ? v : best[x];
-            idx[x] = greater ? cls : idx[x];
+    const int64_t stride = s.stride_w;
+    for (int64_t x = x0; x < x0 + n; ++x) {
+        typename K::Key best = K::key(base[s.offset(0, y, x)]);
+        Out idx = 0;
+        for (int64_t c = 1; c < s.classes; ++c) {
+            const typename K::Key v = K::key(base[s.offset(c, y, 0) + x * stride]);
+            if (v > best) {
+                best = v;
+                idx = static_cast<Out>(c);
+            }
         }
+        out[x] = idx;
     }
+}
+
+// One class over one tile. The restrict-qualified pointers tell the compiler the scores
+// never overlap the running state (it would otherwise keep a scalar fallback loop).
+template <typename K, typename Idx, int kTile>
+inline void tile_step(const typename K::In* __restrict p, Idx cls, typename K::Key* __restrict best,
+                      Idx* __restrict idx) {
+    for (int k = 0; k < kTile; ++k) {
+        const typename K::Key v = K::key(p[k]);
+        // Mask arithmetic instead of a conditional, so every instantiation is branch-free.
+        const Idx mask = static_cast<Idx>(Idx{0} - static_cast<Idx>(v > best[k]));
+        idx[k] = static_cast<Idx>((idx[k] & static_cast<Idx>(~mask)) | (cls & mask));
+        best[k] = best[k] < v ? v : best[k];
+    }
+}
+
+// Planar (c2 == 1), unit x-stride tiles of kTile pixels: the running maximum and its class stay in vector
+// registers while the classes stream past, so each score byte is loaded once and the
+// loop runs near memory speed. Idx has the key's width so compare and select stay
+// lane-aligned; it is narrowed to Out once per tile. Returns the pixels done.
+template <typename K, typename Idx, typename Out, int kTile>
+RKNN_FAST_X86_CLONES int64_t argmax_tiles(const ScorePlanes& s, int64_t y, Out* out) {
+    using In = typename K::In;
+    using Key = typename K::Key;
+    const In* base = static_cast<const In*>(s.data);
+    int64_t x = 0;
+    for (; x + kTile <= s.width; x += kTile) {
+        Key best[kTile];
+        Idx idx[kTile];
+        const In* p0 = base + s.offset(0, y, x);
+        for (int k = 0; k < kTile; ++k) {
+            best[k] = K::key(p0[k]);
+            idx[k] = 0;
+        }
+        for (int64_t c = 1; c < s.classes; ++c)
+            tile_step<K, Idx, kTile>(base + c * s.stride_c1 + y * s.stride_h + x, static_cast<Idx>(c),
+                                     best, idx);
+        for (int k = 0; k < kTile; ++k) out[x + k] = static_cast<Out>(idx[k]);
+    }
+    return x;
 }
 
 template <typename K, typename Idx, typename Out>
 void argmax_typed(const ScorePlanes& s, Out* out) {
+    constexpr int kTile = static_cast<int>(128 / sizeof(typename K::Key));
     const int64_t w = s.width;
-    std::vector<typename K::Key> best(static_cast<size_t>(w));
-    std::vector<Idx> idx(static_cast<size_t>(w));
-    const bool unit_stride = s.stride_w == 1;
     for (int64_t y = 0; y < s.height; ++y) {
         Out* orow = out + y * w;
-        if constexpr (std::is_same_v<Idx, Out>) {
-            if (unit_stride)
-                argmax_row<K, Idx, 1>(s, y, best.data(), orow);
-            else
-                argmax_row<K, Idx, 0>(s, y, best.data(), orow);
-        } else {
-            if (unit_stride)
-                argmax_row<K, Idx, 1>(s, y, best.data(), idx.data());
-            else
-                argmax_row<K, Idx, 0>(s, y, best.data(), idx.data());
-            for (int64_t x = 0; x < w; ++x) orow[x] = static_cast<Out>(idx[x]);
-        }
+        // Planar rows (NCHW) take the tiled path; c2 == 1 keeps the plane address affine in c,
+        // which the vectoriser needs.
+        const bool planar = s.stride_w == 1 && s.c2 == 1;
+        const int64_t done = planar ? argmax_tiles<K, Idx, Out, kTile>(s, y, orow) : 0;
+        if (done < w) argmax_span<K>(s, y, done, w - done, orow);
     }
 }
 
