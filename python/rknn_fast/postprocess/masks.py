@@ -92,7 +92,10 @@ def instance_masks(
         proto, int(proto_zero_point), np.ascontiguousarray(coefficients), zps, boxes,
         int(mh), int(mw), scale, px, py, int(oh), int(ow), cls, bool(class_map),
     )
-    return (masks, cmap) if class_map else masks
+    if class_map:
+        assert cmap is not None  # the kernel fills it when asked
+        return masks, cmap
+    return masks
 
 
 def gather_coefficients(
@@ -189,6 +192,8 @@ def _seg_finish(
     p = _proto_nchw(proto, proto_info, k if k is not None else 32)
     k = p.shape[0]
     zps = [qparams(t, info, f"coefficients {i}")[1] for i, (t, info) in enumerate(zip(coeff_tensors, coeff_infos))]
+    if det.anchor_index is None:
+        raise ValueError("the detection decoder returned no anchor_index")
     coeffs, czp = gather_coefficients(coeff_tensors, det.anchor_index, zps, k=k, anchors_per_cell=anchors_per_cell)
     proto_zp = qparams(proto, proto_info, "proto")[1] if p.dtype == np.int8 else 0
     model_boxes = det.xyxy
@@ -197,11 +202,13 @@ def _seg_finish(
         proto_zero_point=proto_zp, coefficient_zero_points=czp,
         class_ids=det.class_ids if class_map else None, class_map=class_map,
     )
-    masks, cmap = res if class_map else (res, None)
     if transform is not None:
         det.xyxy = transform.boxes_to_image(model_boxes)
-    det.masks = masks
-    return (det, cmap) if class_map else det
+    if isinstance(res, tuple):
+        det.masks = res[0]
+        return det, res[1]
+    det.masks = res
+    return det
 
 
 def decode_yolov8_seg(
@@ -239,7 +246,7 @@ def decode_yolov8_seg(
         max_detections=max_detections, input_size=tuple(input_size), names=names, **detect_options,  # type: ignore[arg-type]
     )
     return _seg_finish(det, [outputs[3], outputs[7], outputs[11]], [infos[3], infos[7], infos[11]],
-                       outputs[12], infos[12], 1, transform, tuple(input_size), class_map)
+                       outputs[12], infos[12], 1, transform, (int(input_size[0]), int(input_size[1])), class_map)
 
 
 def decode_yolov5_seg(
@@ -276,4 +283,4 @@ def decode_yolov5_seg(
     coeff = [outputs[1], outputs[3], outputs[5]]
     na = coeff[0].shape[1] // 32 if coeff[0].ndim == 4 else 3
     return _seg_finish(det, coeff, [infos[1], infos[3], infos[5]], outputs[6], infos[6], na,
-                       transform, tuple(input_size), class_map)
+                       transform, (int(input_size[0]), int(input_size[1])), class_map)

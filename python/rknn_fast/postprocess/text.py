@@ -127,7 +127,7 @@ def decode_dbnet(
     h, w = p.shape
     bitmap = (p > thresh).astype(np.uint8)
     if use_dilation:
-        bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
+        bitmap = np.asarray(cv2.dilate(bitmap, np.ones((2, 2), np.uint8)), dtype=np.uint8)
     found = cv2.findContours(bitmap * 255, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     contours = found[0] if len(found) == 2 else found[1]
     quads, scores = [], []
