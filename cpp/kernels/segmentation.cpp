@@ -139,37 +139,82 @@ int64_t nearest_index(double pos, int64_t size) {
     return static_cast<int64_t>(f);
 }
 
+// Source row `y` of every class resampled horizontally to the output width:
+// rows[c * out_w + x] (float). Computed once per source row and reused by every output row
+// that interpolates between it and its neighbour.
+void horizontal_rows(const ScorePlanes& s, int64_t y, const std::vector<Tap>& xt,
+                     std::vector<float>& source, std::vector<float>& rows) {
+    const size_t out_w = xt.size();
+    for (int64_t c = 0; c < s.classes; ++c) {
+        const int64_t o = s.offset(c, y, 0);
+        for (int64_t x = 0; x < s.width; ++x)
+            source[static_cast<size_t>(x)] = read_score(s, o + x * s.stride_w);
+        float* dst = rows.data() + static_cast<size_t>(c) * out_w;
+        for (size_t x = 0; x < out_w; ++x) {
+            const Tap& t = xt[x];
+            const float l = source[static_cast<size_t>(t.i0)];
+            const float r = source[static_cast<size_t>(t.i1)];
+            dst[x] = l + (r - l) * t.w1;
+        }
+    }
+}
+
 template <typename Out>
 void resample_argmax_typed(const ScorePlanes& s, const PixelAffine& a, Out* out, int64_t out_h,
                            int64_t out_w) {
-    std::vector<Tap> xt(static_cast<size_t>(out_w));
+    const size_t ow = static_cast<size_t>(out_w);
+    std::vector<Tap> xt(ow);
     for (int64_t x = 0; x < out_w; ++x)
         xt[static_cast<size_t>(x)] = bilinear_tap((static_cast<double>(x) + 0.5) * a.ax + a.bx, s.width);
-    std::vector<float> column(static_cast<size_t>(s.width));
-    std::vector<float> best(static_cast<size_t>(out_w));
+    // Two cached source rows (horizontally resampled, all classes): output rows walk the
+    // source rows in order, so each source row is resampled about once.
+    const size_t row_size = static_cast<size_t>(s.classes) * ow;
+    std::vector<float> rows[2] = {std::vector<float>(row_size), std::vector<float>(row_size)};
+    int64_t cached[2] = {-1, -1};
+    std::vector<float> source(static_cast<size_t>(s.width));
+    std::vector<float> best(ow);
+    std::vector<uint32_t> idx(ow);
+    auto slot_of = [&](int64_t y) { return cached[0] == y ? 0 : cached[1] == y ? 1 : -1; };
+    auto fill = [&](int k, int64_t y) {
+        horizontal_rows(s, y, xt, source, rows[k]);
+        cached[k] = y;
+    };
     for (int64_t y = 0; y < out_h; ++y) {
         const Tap yt = bilinear_tap((static_cast<double>(y) + 0.5) * a.ay + a.by, s.height);
-        Out* orow = out + y * out_w;
-        for (int64_t c = 0; c < s.classes; ++c) {
-            // Vertical pass over the whole source row, then horizontal taps per output pixel.
-            const int64_t o0 = s.offset(c, yt.i0, 0);
-            const int64_t o1 = s.offset(c, yt.i1, 0);
-            for (int64_t x = 0; x < s.width; ++x) {
-                const float v0 = read_score(s, o0 + x * s.stride_w);
-                const float v1 = read_score(s, o1 + x * s.stride_w);
-                column[static_cast<size_t>(x)] = v0 + (v1 - v0) * yt.w1;
-            }
-            for (int64_t x = 0; x < out_w; ++x) {
-                const Tap& t = xt[static_cast<size_t>(x)];
-                const float l = column[static_cast<size_t>(t.i0)];
-                const float r = column[static_cast<size_t>(t.i1)];
-                const float v = l + (r - l) * t.w1;
-                if (c == 0 || v > best[static_cast<size_t>(x)]) {
-                    best[static_cast<size_t>(x)] = v;
-                    orow[x] = static_cast<Out>(c);
-                }
+        int k0 = slot_of(yt.i0);
+        int k1 = slot_of(yt.i1);
+        if (k0 < 0 && k1 < 0) {
+            fill(0, yt.i0);
+            k0 = 0;
+            if (yt.i1 != yt.i0) fill(1, yt.i1);
+            k1 = yt.i1 != yt.i0 ? 1 : 0;
+        } else if (k0 < 0) {
+            k0 = 1 - k1;
+            fill(k0, yt.i0);
+        } else if (k1 < 0) {
+            k1 = 1 - k0;
+            fill(k1, yt.i1);
+        }
+        const float* r0 = rows[k0].data();
+        const float* r1 = rows[k1].data();
+        const float wy = yt.w1;
+        for (size_t x = 0; x < ow; ++x) {
+            best[x] = r0[x] + (r1[x] - r0[x]) * wy;
+            idx[x] = 0;
+        }
+        for (int64_t c = 1; c < s.classes; ++c) {
+            const float* t0 = r0 + static_cast<size_t>(c) * ow;
+            const float* t1 = r1 + static_cast<size_t>(c) * ow;
+            const uint32_t cls = static_cast<uint32_t>(c);
+            for (size_t x = 0; x < ow; ++x) {
+                const float v = t0[x] + (t1[x] - t0[x]) * wy;
+                const uint32_t mask = 0u - static_cast<uint32_t>(v > best[x]);
+                idx[x] = (idx[x] & ~mask) | (cls & mask);
+                best[x] = best[x] < v ? v : best[x];
             }
         }
+        Out* orow = out + y * out_w;
+        for (size_t x = 0; x < ow; ++x) orow[x] = static_cast<Out>(idx[x]);
     }
 }
 
