@@ -134,3 +134,12 @@ def test_classifier_top5(models_dir):
     expect = sorted(range(probs.size), key=lambda i: (-probs[i], i))[:5]
     assert res.class_ids.tolist() == expect
     np.testing.assert_allclose(res.scores.sum(), probs[expect].sum(), rtol=1e-3)
+
+
+def test_yolov8_seg_native_nc1hwc2_equals_nchw(models_dir):
+    _, raw, qps, tr = load(models_dir, "yolov8_seg_rk3588_i8")
+    native = [ref.to_nc1hwc2(r, 16) for r in raw]
+    a = decode_yolov8_seg(raw, qps, transform=tr)
+    b = decode_yolov8_seg(native, qps, transform=tr, num_classes=80, reg_max=16)
+    np.testing.assert_array_equal(a.xyxy, b.xyxy)
+    np.testing.assert_array_equal(a.masks, b.masks)
