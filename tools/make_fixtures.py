@@ -26,8 +26,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
-import io
 import json
 import os
 import re
@@ -905,12 +905,14 @@ def run_fixture(fx: Fixture) -> dict:
             if od["qnt_type"] == "affine":
                 q = o / od["scale"] + od["zero_point"]
                 on_grid.append(bool(np.all(np.abs(q - np.round(q)) < 1e-3)))
+            elif od["dtype"] == "float16":
+                on_grid.append(bool(np.array_equal(o, o.astype(np.float16).astype(np.float32))))
             else:
                 on_grid.append(None)
         rec_meta.append({
             "source_image": f"images/{photo}",
             "letterbox": params,
-            "input_sha256_prefix": __import__("hashlib").sha256(x.tobytes()).hexdigest()[:16],
+            "input_sha256_prefix": hashlib.sha256(x.tobytes()).hexdigest()[:16],
             "outputs_on_quant_grid": on_grid,
             "output_shapes": [list(o.shape) for o in outs],
             **({"summary": fx.summary(outs)} if fx.summary else {}),
@@ -945,7 +947,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", help="fixture names to (re)build (default: all)")
     ap.add_argument("--list", action="store_true", help="list fixture names and exit")
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="write models/ and images/ under this directory instead of tests/data")
     a = ap.parse_args(argv)
+    if a.data_dir is not None:
+        global DATA, MODELS, IMAGES
+        DATA = a.data_dir.resolve()
+        MODELS, IMAGES = DATA / "models", DATA / "images"
     if a.list:
         for fx in FIXTURES:
             print(fx.name)

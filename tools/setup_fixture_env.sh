@@ -30,7 +30,7 @@ PIP=("$VENV/bin/python" -m pip install -q)
 
 "$VENV/bin/python" - <<'PY'
 from rknn.api import RKNN  # noqa: F401  (fails loudly if a dependency is missing)
-import rknn, numpy, onnx, torch
-print("rknn-toolkit2 ready:", getattr(rknn, "__version__", "?"),
+import importlib.metadata, numpy, onnx, torch
+print("rknn-toolkit2 ready:", importlib.metadata.version("rknn-toolkit2"),
       "numpy", numpy.__version__, "onnx", onnx.__version__, "torch", torch.__version__)
 PY

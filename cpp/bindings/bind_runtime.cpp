@@ -34,16 +34,16 @@ void translate(std::exception_ptr p) {
         if (p) std::rethrow_exception(p);
     } catch (const runtime::CallError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
-        py::object exc = errors.attr("error_for_code")(e.code(), e.api(), "");
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        py::object exc = errors.attr("error_for_code")(e.code(), e.api(), e.detail());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     } catch (const runtime::LoadError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
         py::object exc = errors.attr("RuntimeNotFoundError")(e.what());
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     } catch (const runtime::NotSupportedError& e) {
         py::object errors = py::module_::import("rknn_fast.errors");
         py::object exc = errors.attr("RuntimeTooOldError")(e.what());
-        PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     }
 }
 
@@ -249,16 +249,17 @@ void bind_runtime(py::module_& m) {
 
     py::class_<Session, std::shared_ptr<Session>>(m, "Session")
         .def(py::init([](const py::bytes& model, uint32_t flags, const std::string& runtime_path,
-                         const std::string& emulator_path) {
+                         const std::string& emulator_path, const std::string& model_path) {
                  char* data = nullptr;
                  py::ssize_t size = 0;
                  if (PYBIND11_BYTES_AS_STRING_AND_SIZE(model.ptr(), &data, &size) != 0) throw py::error_already_set();
                  // `model` stays referenced by the caller while the GIL is released.
                  py::gil_scoped_release nogil;
                  auto lib = runtime::Library::open(runtime_path, emulator_path);
-                 return std::make_shared<Session>(std::move(lib), data, static_cast<size_t>(size), flags);
+                 return std::make_shared<Session>(std::move(lib), data, static_cast<size_t>(size), model_path, flags);
              }),
-             py::arg("model"), py::arg("flags"), py::arg("runtime_path"), py::arg("emulator_path"))
+             py::arg("model"), py::arg("flags"), py::arg("runtime_path"), py::arg("emulator_path"),
+             py::arg("model_path") = "")
         .def_property_readonly("runtime_path", [](const Session& s) { return s.lib().path(); })
         .def_property_readonly("is_emulator", [](const Session& s) { return s.lib().is_emulator(); })
         .def_property_readonly("embedded_version", [](const Session& s) { return s.lib().embedded_version(); })
@@ -292,13 +293,13 @@ void bind_runtime(py::module_& m) {
         .def_property_readonly("custom_string", &Session::custom_string)
         .def_property_readonly("mem_size", [](const Session& s) -> py::object {
             if (!s.has_mem_size()) return py::none();
-            const auto& m = s.mem_size();
+            const auto& ms = s.mem_size();
             py::dict d;
-            d["total_weight_size"] = m.total_weight_size;
-            d["total_internal_size"] = m.total_internal_size;
-            d["total_dma_allocated_size"] = m.total_dma_allocated_size;
-            d["total_sram_size"] = m.total_sram_size;
-            d["free_sram_size"] = m.free_sram_size;
+            d["total_weight_size"] = ms.total_weight_size;
+            d["total_internal_size"] = ms.total_internal_size;
+            d["total_dma_allocated_size"] = ms.total_dma_allocated_size;
+            d["total_sram_size"] = ms.total_sram_size;
+            d["free_sram_size"] = ms.free_sram_size;
             return d;
         })
         .def("set_core_mask", [](Session& s, uint32_t mask) {
@@ -336,6 +337,7 @@ void bind_runtime(py::module_& m) {
             return s.run_bound();
         })
         .def_property_readonly("last_frame_id", &Session::last_frame_id)
+        .def_property_readonly("last_runtime_ns", &Session::last_runtime_ns)
         .def("perf_run_us", [](Session& s) {
             py::gil_scoped_release nogil;
             return s.perf_run_us();

@@ -34,7 +34,7 @@ struct Value {
 
 struct Limits {
     size_t max_depth = 64;
-    size_t max_nodes = 1u << 22;
+    size_t max_nodes = 1u << 20;  // ~100 MB of nodes at worst; real summaries hold thousands
 };
 
 // Parses a whole document (surrounding whitespace allowed, nothing else after the value).

@@ -362,9 +362,10 @@ ModelDesc parse_rknn(const uint8_t* data, size_t size) {
         m.complete = true;
     } else {
         fill_from_summary(summary, m);
-        if (!m.target_platforms.empty()) m.target_platform = m.target_platforms.front();
         m.complete = false;
     }
+    // The FlatBuffer's platform string when present, else the summary's first platform.
+    if (m.target_platform.empty() && !m.target_platforms.empty()) m.target_platform = m.target_platforms.front();
     return m;
 }
 

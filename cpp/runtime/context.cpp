@@ -12,20 +12,32 @@ CallError::CallError(int code, std::string api, const std::string& detail)
     : std::runtime_error(api + " failed with " + std::to_string(code) +
                          (detail.empty() ? std::string() : ": " + detail)),
       code_(code),
-      api_(std::move(api)) {}
+      api_(std::move(api)),
+      detail_(detail) {}
 
 void Context::check(int rc, const char* api) {
     if (rc < 0) throw CallError(rc, api);
 }
 
-Context::Context(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags)
+Context::Context(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+                 uint32_t flags)
     : lib_(std::move(lib)) {
-    if (size == 0 || size > std::numeric_limits<uint32_t>::max()) {
-        throw std::invalid_argument("model size must be 1 byte .. 4 GiB, got " + std::to_string(size));
+    int rc = 0;
+    if (!path.empty()) {
+        rc = lib_->init(&ctx_, const_cast<char*>(path.c_str()), 0, flags, nullptr);
+    } else {
+        if (size == 0 || size > std::numeric_limits<uint32_t>::max()) {
+            throw std::invalid_argument("model size must be 1 byte .. 4 GiB, got " + std::to_string(size));
+        }
+        // rknn_init takes a non-const pointer but only reads the model.
+        rc = lib_->init(&ctx_, const_cast<void*>(model), static_cast<uint32_t>(size), flags, nullptr);
     }
-    // rknn_init takes a non-const pointer but only reads the model.
-    check(lib_->init(&ctx_, const_cast<void*>(model), static_cast<uint32_t>(size), flags, nullptr),
-          "rknn_init");
+    if (rc < 0) {
+        // Name the runtime: most init failures are a model/runtime version or platform mismatch.
+        const std::string version = lib_->embedded_version();
+        throw CallError(rc, "rknn_init",
+                        "runtime " + lib_->path() + (version.empty() ? "" : " (librknnrt version " + version + ")"));
+    }
 }
 
 Context::~Context() {

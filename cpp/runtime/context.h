@@ -22,16 +22,20 @@ class CallError : public std::runtime_error {
     CallError(int code, std::string api, const std::string& detail = "");
     int code() const { return code_; }
     const std::string& api() const { return api_; }
+    const std::string& detail() const { return detail_; }
 
   private:
     int code_;
     std::string api_;
+    std::string detail_;
 };
 
 class Context {
   public:
-    // rknn_init on an in-memory model (the runtime does not keep `model` after init).
-    Context(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags);
+    // rknn_init on an in-memory model (the runtime does not keep `model` after init), or,
+    // when `path` is not empty, on the file at `path` (rknn_init's size-0 form).
+    Context(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+            uint32_t flags);
     ~Context();
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;

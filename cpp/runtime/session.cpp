@@ -16,8 +16,9 @@ std::string c_string(const char* s, size_t max) {
 
 }  // namespace
 
-Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags)
-    : ctx_(std::make_shared<Context>(std::move(lib), model, size, flags)), flags_(flags) {
+Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+                 uint32_t flags)
+    : ctx_(std::make_shared<Context>(std::move(lib), model, size, path, flags)), flags_(flags) {
     rknn_input_output_num io{};
     Context::check(ctx_->query(RKNN_QUERY_IN_OUT_NUM, io), "rknn_query(RKNN_QUERY_IN_OUT_NUM)");
     const rknn_query_cmd in_cmds[3] = {RKNN_QUERY_INPUT_ATTR, RKNN_QUERY_NATIVE_INPUT_ATTR,
@@ -91,9 +92,19 @@ void Session::set_batch_core_num(int n) {
     Context::check(lib().set_batch_core_num(ctx_->handle(), n), "rknn_set_batch_core_num");
 }
 
+namespace {
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
 uint64_t Session::run_copy(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return run_copy_locked(inputs, outputs);
+    const int64_t t0 = now_ns();
+    const uint64_t id = run_copy_locked(inputs, outputs);
+    last_runtime_ns_ = now_ns() - t0;
+    return id;
 }
 
 uint64_t Session::run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs) {
@@ -165,7 +176,10 @@ bool Session::all_bound() const {
 
 uint64_t Session::run_bound() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return run_bound_locked();
+    const int64_t t0 = now_ns();
+    const uint64_t id = run_bound_locked();
+    last_runtime_ns_ = now_ns() - t0;
+    return id;
 }
 
 uint64_t Session::run_bound_locked() {

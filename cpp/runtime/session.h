@@ -46,7 +46,8 @@ struct BenchResult {
 
 class Session {
   public:
-    Session(std::shared_ptr<const Library> lib, const void* model, size_t size, uint32_t flags);
+    Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
+            uint32_t flags);
 
     const Library& lib() const { return ctx_->lib(); }
     uint32_t flags() const { return flags_; }
@@ -85,6 +86,9 @@ class Session {
                           std::vector<OutputData>& outputs, bool npu_time);
 
     uint64_t last_frame_id() const { return last_frame_id_; }
+    // Wall time of the last run_copy/run_bound inside the runtime (set/run/get or syncs+run),
+    // in nanoseconds: what a caller's own measurement minus this is the binding's overhead.
+    int64_t last_runtime_ns() const { return last_runtime_ns_; }
 
   private:
     uint64_t run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
@@ -105,6 +109,7 @@ class Session {
     rknn_mem_size mem_size_{};
     bool has_mem_size_ = false;
     uint64_t last_frame_id_ = 0;
+    int64_t last_runtime_ns_ = 0;
 };
 
 }  // namespace rknn_fast::runtime

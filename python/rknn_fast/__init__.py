@@ -7,7 +7,11 @@ when a model is opened. See the README for the emulator that runs everything on 
 from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
-from .info import ModelInfo, TensorInfo
+from . import convert, errors
+from .errors import RknnError
+from .info import ModelInfo, TensorInfo, inspect
+from .lite import RKNNLite
+from .model import Model, SdkVersion
 from .results import Detections, LetterboxTransform
 from . import postprocess
 from .postprocess import nms
@@ -17,14 +21,21 @@ from .results import Classification, TextBoxes  # dense-output result types
 __version__ = "0.1.0"
 
 __all__ = [
+    "Classification",
     "Detections",
     "LetterboxTransform",
+    "Model",
     "ModelInfo",
+    "RKNNLite",
+    "RknnError",
+    "SdkVersion",
     "TensorInfo",
+    "TextBoxes",
     "__version__",
+    "convert",
+    "errors",
+    "inspect",
     "letterbox",
     "nms",
     "postprocess",
-    "Classification",
-    "TextBoxes",
 ]

@@ -1,0 +1,227 @@
+"""Per-call cost of rknn_fast.Model.run() vs an RKNNLite-style ctypes loop, on the emulator.
+
+For each model (the tiny conv fixture, and a synthetic model with YOLOv8-sized outputs:
+640x640x3 input, the 9 rknn_model_zoo heads, 1.2 MB int8 / 4.9 MB float32 per frame) it times,
+with zero emulated NPU time:
+
+* baseline: RKNNLite's call sequence written with ctypes (bench/rknnlite_baseline.py):
+  per-call queries, inputs_set, run, outputs_get(want_float=1), a copy per output;
+* rknn_fast copy mode (outputs in the model's int8, and float32 like the baseline);
+* rknn_fast zero-copy mode (bound buffers, native-layout output views);
+* the rknn_fast.lite.RKNNLite drop-in;
+* model.benchmark(): the same runs in a C++ loop, i.e. what the runtime itself costs, so that
+  "binding overhead" = run() time - C++ loop time.
+
+It also reads the emulator's counters for the bytes the runtime copied per call and checks
+that all variants return the same outputs. Results go to bench/results/bench_runtime.json.
+
+    python bench/bench_runtime.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import rknn_fast  # noqa: E402
+from rknn_fast.golden import read_golden  # noqa: E402
+from rknn_fast.lite import RKNNLite  # noqa: E402
+from rknn_fast.model import emulator_path  # noqa: E402
+from rknnlite_baseline import LiteStyleRunner  # noqa: E402
+
+import rknn_builder  # noqa: E402  (synthetic .rknn writer from the tests)
+
+
+class Emu:
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(emulator_path())
+        self._fn = lib.rknn_emulator_control
+        self._fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
+        self._fn.restype = ctypes.c_int
+
+    def __call__(self, cmd: str) -> str:
+        buf = ctypes.create_string_buffer(1 << 16)
+        if self._fn(cmd.encode(), buf, len(buf)) < 0:
+            raise RuntimeError(f"emulator control {cmd!r}: {buf.value.decode()}")
+        return buf.value.decode()
+
+    def copied_bytes(self) -> int:
+        c = json.loads(self("counters"))
+        return int(c["inputs_set_bytes"]) + int(c["outputs_get_bytes"])
+
+
+def yolov8_sized_model() -> bytes:
+    """640x640 int8 model with the 9 rknn_model_zoo YOLOv8 heads (box 64, cls 80, sum 1 per scale)."""
+    T = rknn_builder.Tensor
+    images = T("images", (1, 3, 640, 640), (1, 1, 640, 640, 3), kind=1, scale=[1 / 255], zero_point=[-128],
+               size=3 * 640 * 640, io_dtype="int8", io_layout="NHWC")
+    outputs = []
+    for g in (80, 40, 20):
+        for name, c, scale, zp in (("box", 64, 0.05, -40), ("cls", 80, 0.0039, -128), ("sum", 1, 0.004, -128)):
+            c1 = -(-c // 16)
+            outputs.append(T(f"{name}{g}", (1, c, g, g), (1, c1, g, g, 16), kind=2, scale=[scale], zero_point=[zp],
+                             size=c1 * g * g * 16, io_dtype="int8", io_layout="NCHW"))
+    return rknn_builder.build(rknn_builder.Model(inputs=[images], outputs=outputs))
+
+
+def interleaved_us(variants: Dict[str, Callable[[], Any]], rounds: int, per_round: int) -> Dict[str, float]:
+    """Median over rounds of the mean per-call time of each variant; the variants take turns so
+    that load from other processes on this shared machine hits them all alike."""
+    for fn in variants.values():
+        for _ in range(5):
+            fn()
+    samples: Dict[str, List[float]] = {k: [] for k in variants}
+    for _ in range(rounds):
+        for k, fn in variants.items():
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                fn()
+            samples[k].append((time.perf_counter() - t0) / per_round * 1e6)
+    return {k: float(np.median(v)) for k, v in samples.items()}
+
+
+def overhead_us(model: "rknn_fast.Model", fn: Callable[[], Any], n: int) -> float:
+    """Median per call of (wall time of run() seen from Python) - (time inside the runtime
+    calls, measured in C++ around them): what the binding itself costs per call."""
+    clock = time.perf_counter_ns
+    vals = np.empty(n)
+    for i in range(n):
+        t0 = clock()
+        fn()
+        t1 = clock()
+        vals[i] = (t1 - t0) / 1000.0 - model.last_runtime_us
+    return float(np.median(vals))
+
+
+def bytes_per_call(emu: Emu, fn: Callable[[], Any], n: int = 20) -> float:
+    fn()
+    emu("reset_counters")
+    for _ in range(n):
+        fn()
+    return emu.copied_bytes() / n
+
+
+def bench_model(name: str, path: str, img: np.ndarray, rounds: int, per_round: int, emu: Emu) -> Dict[str, Any]:
+    data = pathlib.Path(path).read_bytes()
+    res: Dict[str, Any] = {"model": name}
+    # The baseline hands the runtime bytes, Model a path: point both at the same golden set.
+    golden = pathlib.Path(path).with_suffix(".golden")
+    emu(f"set golden={golden if golden.exists() else ''}")
+
+    base = LiteStyleRunner(emulator_path(), data)
+    base_out = base.inference([img])
+    # runtime copies (counters) + the Python copy of every float32 output
+    res["baseline_bytes"] = bytes_per_call(emu, lambda: base.inference([img])) + sum(o.nbytes for o in base_out)
+
+    with rknn_fast.Model(path, runtime="emulator") as m_raw, \
+            rknn_fast.Model(path, runtime="emulator", float_outputs=True) as m_f, \
+            rknn_fast.Model(path, runtime="emulator", zero_copy=True) as m_zc:
+        out_bytes = sum(o.n_elems for o in m_raw.outputs)
+        res["n_outputs"] = len(m_raw.outputs)
+        res["output_bytes_int8"] = out_bytes
+        # Same answers everywhere.
+        raw = [o.copy() for o in m_raw.run(img)]
+        flt = m_f.run(img)
+        for b, f in zip(base_out, flt):
+            assert np.array_equal(b, f), "float32 outputs differ from the baseline"
+        m_zc.input_view(0)[...] = img.reshape(m_zc.input_view(0).shape)
+        for r, native, info in zip(raw, m_zc.run(), m_zc.outputs):
+            logical = rknn_fast.convert.from_nc1hwc2(native, info.shape[1], info.shape[3]) if native.ndim == 5 else native
+            assert np.array_equal(r, logical), "zero-copy outputs differ from copy mode"
+
+        lite = RKNNLite(runtime="emulator", strict=True)
+        lite.load_rknn(path)
+        lite.init_runtime()
+        lo = lite.inference(inputs=[img])
+        for b, f in zip(base_out, lo):
+            assert np.array_equal(b, f), "RKNNLite drop-in outputs differ from the baseline"
+
+        run_zc = m_zc.run
+        times = interleaved_us({
+            "baseline": lambda: base.inference([img]),
+            "lite_dropin": lambda: lite.inference(inputs=[img]),
+            "copy_f32": lambda: m_f.run(img),
+            "copy_int8": lambda: m_raw.run(img),
+            "zero_copy": run_zc,
+        }, rounds, per_round)
+        for k, v in times.items():
+            res[k + "_us"] = v
+        res["copy_int8_bytes"] = bytes_per_call(emu, lambda: m_raw.run(img))
+        res["copy_f32_bytes"] = bytes_per_call(emu, lambda: m_f.run(img))
+        before = m_zc.bytes_copied
+        res["zero_copy_bytes"] = bytes_per_call(emu, run_zc) + (m_zc.bytes_copied - before)
+        n = rounds * per_round
+        res["copy_int8_overhead_us"] = overhead_us(m_raw, lambda: m_raw.run(img), n)
+        res["copy_f32_overhead_us"] = overhead_us(m_f, lambda: m_f.run(img), n)
+        res["zero_copy_overhead_us"] = overhead_us(m_zc, run_zc, n)
+        res["zero_copy_loop_us"] = m_zc.benchmark(n, 10, npu_time=False)["median_us"]
+        res["copy_f32_loop_us"] = m_f.benchmark(n, 10, npu_time=False)["median_us"]
+        lite.release()
+    base.close()
+    return res
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description="per-call cost of Model.run() vs an RKNNLite-style loop")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds")
+    args = ap.parse_args(argv)
+    if not os.path.exists(emulator_path()):
+        print("the emulator is not built (pip install the package first)", file=sys.stderr)
+        return 1
+    emu = Emu()
+    emu("set npu_time_us=0")
+    emu("set log=0")
+
+    fixture = ROOT / "tests" / "data" / "models" / "tiny_conv_rk3588_i8"
+    img_tiny = read_golden(str(fixture) + ".golden")[0][0][0]
+    tmp = tempfile.NamedTemporaryFile(suffix=".rknn", delete=False)
+    tmp.write(yolov8_sized_model())
+    tmp.close()
+    img_yolo = np.random.default_rng(0).integers(0, 256, size=(1, 640, 640, 3), dtype=np.uint8)
+    models = [("tiny_conv (1 output, 4 kB int8)", str(fixture) + ".rknn", img_tiny, 40),
+              ("yolov8-sized (9 outputs, 1.2 MB int8)", tmp.name, img_yolo, 3)]
+
+    results = []
+    try:
+        for name, path, img, per_round in models:
+            r = bench_model(name, path, img, args.rounds, per_round, emu)
+            results.append(r)
+            base = r["baseline_us"]
+            print(f"\n{name}: median per-call time (interleaved runs), bytes copied per call")
+            print(f"  RKNNLite-style ctypes baseline : {base:9.1f} us/call  copied {r['baseline_bytes'] / 1e3:8.1f} kB")
+            print(f"  rknn_fast.lite.RKNNLite drop-in: {r['lite_dropin_us']:9.1f} us/call  "
+                  f"ratio {base / r['lite_dropin_us']:.2f}x")
+            for key, label in (("copy_f32", "Model copy, float32 outputs"), ("copy_int8", "Model copy, int8 outputs"),
+                               ("zero_copy", "Model zero-copy, native views")):
+                print(f"  {label:31s}: {r[key + '_us']:9.1f} us/call  copied {r[key + '_bytes'] / 1e3:8.1f} kB  "
+                      f"ratio {base / r[key + '_us']:.2f}x  binding overhead {r[key + '_overhead_us']:.2f} us/call")
+            print(f"  (runtime alone in a C++ loop: copy f32 {r['copy_f32_loop_us']:.1f} us, zero-copy "
+                  f"{r['zero_copy_loop_us']:.1f} us: the emulator's own work dominates the per-call times)")
+    finally:
+        os.unlink(tmp.name)
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    doc = {"bench": "bench_runtime", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "machine": platform.machine(), "python": platform.python_version(), "results": results}
+    (out_dir / "bench_runtime.json").write_text(json.dumps(doc, indent=2))
+    print(f"\nsaved {out_dir / 'bench_runtime.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""A drop-in replacement for Rockchip's ``rknnlite.api.RKNNLite`` on top of :class:`Model`.
+
+Change only the import line of an RKNNLite script::
+
+    from rknn_fast.lite import RKNNLite      # was: from rknnlite.api import RKNNLite
+
+Same constants, signatures and return codes: methods never raise (they log and return -1
+or None), ``inference`` returns float32 arrays in the model's logical layout (NCHW for 4-D).
+Underneath, all queries are done once at ``init_runtime`` and every call is one
+``rknn_inputs_set`` + ``rknn_run`` + ``rknn_outputs_get`` straight into numpy arrays.
+``RKNNLite(strict=True)`` raises the underlying exception instead of returning -1/None.
+
+The runtime is found like :class:`Model` does (``RKNN_FAST_RUNTIME``, then librknnrt.so,
+then /usr/lib/librknnrt.so); ``RKNNLite(runtime=...)`` picks one explicitly.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any, Callable, List, Optional, Sequence, TypeVar, Union
+
+import numpy as np
+
+from .model import Model, _file_summary
+
+_log = logging.getLogger("rknn_fast.lite")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _never_raises(failure: Any) -> Callable[[F], F]:
+    """Logs any exception and returns ``failure`` (or re-raises in strict mode)."""
+
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(self: "RKNNLite", *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(self, *args, **kwargs)
+            except Exception as e:
+                if self._strict:
+                    raise
+                self._logger.error("%s failed: %s", fn.__name__, e)
+                return failure
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+class RKNNLite:
+    """RKNNLite-compatible runtime API (see ``../shared/rknn/RKNNLITE_API.md`` for the contract)."""
+
+    NPU_CORE_AUTO = 0
+    NPU_CORE_0 = 1
+    NPU_CORE_1 = 2
+    NPU_CORE_2 = 4
+    NPU_CORE_0_1 = 3
+    NPU_CORE_0_1_2 = 7
+    NPU_CORE_ALL = 0xFFFF
+
+    def __init__(self, verbose: bool = False, verbose_file: Optional[str] = None, *, strict: bool = False,
+                 runtime: Optional[str] = None) -> None:
+        self._strict = bool(strict)
+        self._runtime = runtime
+        self._model_bytes: Optional[bytes] = None
+        self._model: Optional[Model] = None
+        self._frame_id = 0
+        self._logger = _log
+        self._verbose = bool(verbose)
+        if verbose:
+            _log.setLevel(logging.DEBUG)
+        if verbose_file:
+            handler = logging.FileHandler(verbose_file)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            _log.addHandler(handler)
+
+    # ------------------------------------------------------------------ model and runtime
+
+    @_never_raises(-1)
+    def load_rknn(self, path: str, key_path: Optional[str] = None) -> int:
+        """Reads the model file into memory. 0 on success, -1 if it cannot be read."""
+        if key_path is not None:
+            raise NotImplementedError("encrypted models (key_path) are not supported by rknn_fast")
+        if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+            raise FileNotFoundError(f"model file {path!r} does not exist")
+        with open(path, "rb") as f:
+            self._model_bytes = f.read()
+        self._logger.debug("loaded %s (%d bytes)", path, len(self._model_bytes))
+        return 0
+
+    @_never_raises(-1)
+    def init_runtime(self, target: Optional[str] = None, device_id: Optional[str] = None, async_mode: bool = False,
+                     core_mask: int = NPU_CORE_AUTO) -> int:
+        """Creates the runtime context. -1 if no model is loaded or the runtime fails."""
+        if self._model_bytes is None:
+            raise ValueError("no model loaded: call load_rknn() first")
+        if target is not None or device_id is not None:
+            raise ValueError("off-board targets (target/device_id) are not supported; run on the board")
+        self._release_model()
+        summary = _file_summary(self._model_bytes)
+        platform = (summary or {}).get("target_platform") or None
+        mask = int(core_mask)
+        if platform == "rk3576" and mask in (self.NPU_CORE_0_1_2, self.NPU_CORE_2):
+            new = self.NPU_CORE_0_1 if mask == self.NPU_CORE_0_1_2 else self.NPU_CORE_0
+            self._logger.warning("rk3576 has two NPU cores: core_mask %d mapped to %d", mask, new)
+            mask = new
+        self._model = Model(self._model_bytes, runtime=self._runtime, core_mask=mask, priority="medium",
+                            async_mode=bool(async_mode), float_outputs=True)
+        return 0
+
+    @_never_raises(None)
+    def inference(self, inputs: Sequence[np.ndarray], data_type: Optional[Union[str, Sequence[str]]] = None,
+                  data_format: Optional[Union[str, Sequence[str]]] = None,
+                  inputs_pass_through: Optional[Sequence[int]] = None, get_frame_id: bool = False,
+                  reuse_outputs: bool = False) -> Optional[List[Any]]:
+        """Runs the model. Returns float32 outputs (logical layout), or None on failure.
+
+        With ``reuse_outputs=True`` the arrays are internal buffers overwritten by the next
+        call; otherwise each call returns independent arrays. ``get_frame_id=True`` appends
+        the run's frame id to the returned list.
+        """
+        model = self._model
+        if model is None:
+            raise ValueError("runtime not initialised: call init_runtime() first")
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
+        if inputs_pass_through is not None and any(inputs_pass_through):
+            raise NotImplementedError("inputs_pass_through is not supported by rknn_fast")
+        n = len(model.inputs)
+        if len(inputs) != n:
+            raise ValueError(f"expected {n} inputs, got {len(inputs)}")
+        fmts = self._per_input(data_format, n, "data_format")
+        if data_type is not None:
+            self._per_input(data_type, n, "data_type")  # names only; the array dtype is what is sent
+        arrays = []
+        nchw = False
+        for i, (a, fmt) in enumerate(zip(inputs, fmts)):
+            a = np.asarray(a)
+            if a.dtype == np.float64:
+                a = a.astype(np.float32)
+            a = np.ascontiguousarray(a)
+            if fmt is not None and fmt.lower() not in ("nhwc", "nchw"):
+                raise ValueError(f"data_format must be 'nhwc' or 'nchw', got {fmt!r}")
+            if fmt is not None and fmt.lower() == "nchw" and a.ndim in (3, 4) and model.inputs[i].layout == "NHWC":
+                self._logger.warning("input %d is NCHW but the model takes NHWC: the runtime transposes it", i)
+                nchw = True
+            arrays.append(a)
+        outputs = model.run(*arrays, data_format="nchw" if nchw else None, copy=not reuse_outputs)
+        self._frame_id = model.last_frame_id
+        result: List[Any] = list(outputs)
+        if get_frame_id:
+            result.append(self._frame_id)
+        return result
+
+    @staticmethod
+    def _per_input(value: Any, n: int, what: str) -> List[Optional[str]]:
+        if value is None or isinstance(value, str):
+            return [value] * n
+        values = list(value)
+        if len(values) != n:
+            raise ValueError(f"{what}: expected {n} entries, got {len(values)}")
+        return values
+
+    def get_frame_id(self) -> int:
+        """Frame id of the last inference."""
+        return self._frame_id
+
+    @_never_raises(None)
+    def get_sdk_version(self) -> Optional[str]:
+        """The runtime's API and driver versions (``RKNN_QUERY_SDK_VERSION``)."""
+        if self._model is None:
+            raise ValueError("runtime not initialised: call init_runtime() first")
+        v = self._model.sdk_version
+        return f"API: {v.api}\nDRV: {v.driver}"
+
+    @_never_raises(None)
+    def list_support_target_platform(self, rknn_model: Optional[str] = None) -> Optional[List[str]]:
+        """Platforms the model file was compiled for (read from the file, no runtime needed)."""
+        if rknn_model is not None:
+            with open(rknn_model, "rb") as f:
+                data = f.read()
+        elif self._model_bytes is not None:
+            data = self._model_bytes
+        else:
+            raise ValueError("no model: pass rknn_model or call load_rknn() first")
+        summary = _file_summary(data)
+        if summary is None:
+            raise ValueError("not a readable .rknn file")
+        platforms = list(summary.get("target_platforms") or ())
+        if not platforms and summary.get("target_platform"):
+            platforms = [summary["target_platform"]]
+        self._logger.info("support target platform: %s", platforms)
+        return platforms
+
+    def list_devices(self) -> List[str]:
+        """adb/ntb devices: none when running on the board itself."""
+        self._logger.info("no devices (rknn_fast runs on the board)")
+        return []
+
+    def release(self) -> None:
+        """Destroys the runtime context; safe to call more than once."""
+        self._release_model()
+        self._model_bytes = None
+
+    def _release_model(self) -> None:
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
+    def __del__(self) -> None:
+        try:
+            self._release_model()
+        except Exception:
+            pass

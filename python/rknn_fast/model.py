@@ -1,0 +1,760 @@
+"""Run a .rknn model on the NPU through librknnrt: :class:`Model`.
+
+Two ways to run:
+
+* **copy mode** (default): ``model.run(img)`` hands the caller's array to the runtime
+  (``rknn_inputs_set``, the runtime's single input copy/conversion) and receives the outputs
+  into arrays preallocated at open (``rknn_outputs_get`` with ``is_prealloc``, the single
+  output copy). Nothing is queried per call.
+* **zero-copy mode** (``zero_copy=True``): input and output buffers are allocated by the
+  runtime and bound once (``rknn_create_mem`` + ``rknn_set_io_mem``). ``model.input_view(i)``
+  is a writable numpy view of input ``i`` (NHWC uint8 for image inputs); ``model.run()``
+  runs on whatever is in those buffers and returns numpy views of the output buffers. The
+  binding copies zero bytes per call unless a conversion (``float_outputs`` or a logical
+  layout the NPU does not produce natively) is asked for.
+
+**Returned arrays are reused**: every call returns the same arrays (or views), overwritten by
+the next call. Pass ``copy=True`` to ``run`` for fresh arrays (copy mode: the runtime writes
+straight into them, still one copy).
+
+Layouts: image inputs are NHWC ``(1, H, W, C)`` (``(H, W, C)`` is accepted);
+``data_format="nchw"`` passes ``(1, C, H, W)`` arrays instead. Outputs are, by default, in the
+model's own dtype (int8/uint8/float16, see :attr:`TensorInfo.scale` and ``zero_point``) and
+its logical layout (NCHW for 4-D); ``float_outputs=True`` gives float32.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from .errors import ModelClosedError, RknnError, error_class
+from .info import TensorInfo
+
+# rknn_tensor_type values -> numpy dtypes (rknn_abi.h)
+_TYPE_TO_DTYPE: Dict[int, np.dtype] = {
+    0: np.dtype(np.float32),
+    1: np.dtype(np.float16),
+    2: np.dtype(np.int8),
+    3: np.dtype(np.uint8),
+    4: np.dtype(np.int16),
+    5: np.dtype(np.uint16),
+    6: np.dtype(np.int32),
+    7: np.dtype(np.uint32),
+    8: np.dtype(np.int64),
+    9: np.dtype(np.bool_),
+}
+_DTYPE_TO_TYPE = {dt: t for t, dt in _TYPE_TO_DTYPE.items()}
+_TYPE_NAMES = {10: "int4", 11: "bfloat16"}
+_FMT_NAMES = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
+_QNT_NAMES = {0: "none", 1: "dfp", 2: "affine"}
+_FMT_NCHW, _FMT_NHWC, _FMT_NC1HWC2, _FMT_UNDEFINED = 0, 1, 2, 3
+_TYPE_UINT8 = 3
+_KIND_NORMAL, _KIND_NATIVE, _KIND_NATIVE_NHWC = 0, 1, 2
+
+# rknn_init flags
+_FLAG_PRIORITY = {"high": 0x0, "medium": 0x1, "low": 0x2}
+_FLAG_ASYNC = 0x4
+_FLAG_COLLECT_PERF = 0x8
+
+#: Named core masks (rknn_core_mask values).
+CORE_MASKS: Dict[str, int] = {
+    "auto": 0,
+    "0": 1,
+    "1": 2,
+    "2": 4,
+    "0_1": 3,
+    "0_1_2": 7,
+    "all": 0xFFFF,
+}
+_NPU_CORES = {"rk3588": 3, "rk3576": 2}  # every other RKNPU2 SoC has one core
+
+#: Input dtypes the runtime converts from (besides the model's own input dtype).
+_ACCEPTED_INPUT_DTYPES = tuple(np.dtype(d) for d in (np.uint8, np.int8, np.float16, np.float32))
+
+_EMULATOR_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "librknnrt_emulator.so")
+
+PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+
+
+class SdkVersion(NamedTuple):
+    """What ``RKNN_QUERY_SDK_VERSION`` reports: runtime API and NPU driver versions."""
+
+    api: str
+    driver: str
+
+
+def emulator_path() -> str:
+    """Path of the librknnrt emulator bundled with the package (``runtime="emulator"``)."""
+    return _EMULATOR_PATH
+
+
+def _read_model(model: PathOrBytes) -> Tuple[bytes, Optional[str]]:
+    if isinstance(model, bytes):
+        return model, None
+    if isinstance(model, (bytearray, memoryview)):
+        return bytes(model), None
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        with open(path, "rb") as f:
+            return f.read(), path
+    raise TypeError(f"expected a path or the model's bytes, got {type(model).__name__}")
+
+
+def _file_summary(data: bytes) -> Optional[Dict[str, Any]]:
+    """The .rknn reader's view of the file (no runtime needed); None if it cannot parse it."""
+    try:
+        return _core.parse_rknn(data)  # type: ignore[attr-defined,no-any-return]
+    except Exception:  # a file the reader does not understand may still load in the runtime
+        return None
+
+
+def _version_tuple(text: str) -> Tuple[int, ...]:
+    m = re.match(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    if not m:
+        return ()
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def platform_cores(platform: Optional[str]) -> Optional[int]:
+    """Number of NPU cores of a SoC name (``"rk3588"`` -> 3), None when unknown."""
+    if not platform:
+        return None
+    return _NPU_CORES.get(platform.lower(), 1)
+
+
+def parse_core_mask(core_mask: Union[str, int, Sequence[int]], platform: Optional[str] = None) -> int:
+    """Turns ``"auto"``, ``"all"``, ``"0_1"``, ``2``, ``(0, 1)`` ... into an ``rknn_core_mask``.
+
+    Strings name cores (``"0"``, ``"0_1"``, ``"0_1_2"``), ints are the raw mask, sequences list
+    core indices. With a known ``platform`` the cores must exist on it (rk3588: 3, rk3576: 2,
+    others: 1); on single-core SoCs only ``"auto"``/``"all"`` are valid.
+    """
+    if isinstance(core_mask, bool):
+        raise TypeError(f"expected a core mask (str, int or core indices), got {core_mask!r}")
+    if isinstance(core_mask, str):
+        key = core_mask.lower().replace("npu_core_", "").replace("core_", "")
+        if key not in CORE_MASKS:
+            raise ValueError(f"expected one of {sorted(CORE_MASKS)} as core_mask, got {core_mask!r}")
+        mask = CORE_MASKS[key]
+    elif isinstance(core_mask, int):
+        mask = int(core_mask)
+        if mask not in CORE_MASKS.values():
+            raise ValueError(f"expected a core mask in {sorted(set(CORE_MASKS.values()))}, got {mask}")
+    elif isinstance(core_mask, (tuple, list)):
+        if not core_mask or not all(isinstance(c, int) and 0 <= c <= 2 for c in core_mask):
+            raise ValueError(f"expected core indices in 0..2, got {core_mask!r}")
+        mask = 0
+        for c in core_mask:
+            mask |= 1 << c
+        if mask not in CORE_MASKS.values():
+            raise ValueError(f"the runtime cannot combine cores {sorted(set(core_mask))}")
+    else:
+        raise TypeError(f"expected a core mask (str, int or core indices), got {type(core_mask).__name__}")
+    cores = platform_cores(platform)
+    if cores is not None and mask not in (0, 0xFFFF):
+        if cores == 1:
+            raise ValueError(f"core_mask {core_mask!r} needs a multi-core NPU, but {platform} has one core "
+                             "(use 'auto')")
+        highest = mask.bit_length()
+        if highest > cores:
+            raise ValueError(f"core_mask {core_mask!r} uses NPU core {highest - 1}, but {platform} has "
+                             f"{cores} cores (0..{cores - 1})")
+    return mask
+
+
+def _tensor_info(normal: Dict[str, Any], native: Dict[str, Any], nhwc: Dict[str, Any]) -> TensorInfo:
+    type_code = normal["type"]
+    dtype = _TYPE_TO_DTYPE[type_code].name if type_code in _TYPE_TO_DTYPE else _TYPE_NAMES.get(type_code, "unknown")
+    return TensorInfo(
+        name=normal["name"],
+        index=int(normal["index"]),
+        shape=tuple(int(d) for d in normal["dims"]),
+        layout=_FMT_NAMES.get(normal["fmt"], "UNDEFINED"),
+        dtype=dtype,
+        native_shape=tuple(int(d) for d in native["dims"]),
+        native_layout=_FMT_NAMES.get(native["fmt"], "UNDEFINED"),
+        qnt_type=_QNT_NAMES.get(normal["qnt_type"], "none"),
+        scale=float(normal["scale"]) if normal["qnt_type"] == 2 else 1.0,
+        zero_point=int(normal["zp"]) if normal["qnt_type"] == 2 else 0,
+        size=int(normal["size"]),
+        size_with_stride=int(normal["size_with_stride"]),
+        w_stride=int(normal["w_stride"]),
+        h_stride=int(normal["h_stride"]),
+    )
+
+
+def _is_image_input(attr: Dict[str, Any]) -> bool:
+    """4-D NHWC input with 1, 3 or 4 channels: fed as uint8 pixels."""
+    dims = attr["dims"]
+    return attr["fmt"] == _FMT_NHWC and len(dims) == 4 and dims[3] in (1, 3, 4)
+
+
+class _InputSpec:
+    """What input i accepts, computed once at open."""
+
+    __slots__ = ("index", "name", "shape", "dtype", "image", "fmt", "nchw_shape", "n_elems")
+
+    def __init__(self, attr: Dict[str, Any]) -> None:
+        self.index = int(attr["index"])
+        self.name = attr["name"]
+        self.shape = tuple(int(d) for d in attr["dims"])
+        self.dtype = _TYPE_TO_DTYPE.get(attr["type"], np.dtype(np.uint8))
+        self.image = _is_image_input(attr)
+        self.fmt = attr["fmt"]
+        self.n_elems = int(np.prod(self.shape)) if self.shape else 0
+        if len(self.shape) == 4 and self.fmt == _FMT_NHWC:
+            n, h, w, c = self.shape
+            self.nchw_shape: Optional[Tuple[int, ...]] = (n, c, h, w)
+        else:
+            self.nchw_shape = None
+
+
+class Model:
+    """A .rknn model loaded into a librknnrt context.
+
+    Args:
+        model: path of a .rknn file, or its bytes.
+        runtime: librknnrt to use: a path, ``"emulator"`` (the bundled x86 emulator), or None
+            for the default search (``RKNN_FAST_RUNTIME``, then ``librknnrt.so``, then
+            ``/usr/lib/librknnrt.so``).
+        core_mask: NPU cores (``"auto"``, ``"0"``, ``"1"``, ``"2"``, ``"0_1"``, ``"0_1_2"``,
+            ``"all"``, a raw ``rknn_core_mask`` int, or core indices such as ``(0, 1)``).
+            Checked against the model's platform.
+        priority: ``"high"`` (runtime default), ``"medium"`` or ``"low"``.
+        zero_copy: bind NPU-resident buffers once; see the module docstring.
+        output_layout: ``"logical"`` (NCHW for 4-D, like the copy API), ``"native"`` (the
+            NPU's layout, e.g. NC1HWC2 ``(N, C1, H, W, C2)``) or ``"nhwc"``. Default:
+            ``"logical"`` in copy mode, ``"native"`` in zero-copy mode (the only layout
+            that is free). Copy mode supports ``"logical"`` only.
+        float_outputs: float32 outputs (dequantised) instead of the model's dtype.
+        async_mode: ``RKNN_FLAG_ASYNC_MASK`` (outputs lag one frame; copy mode).
+        collect_perf: ``RKNN_FLAG_COLLECT_PERF_MASK`` (per-layer times in :meth:`benchmark`).
+        flags: extra raw ``rknn_init`` flag bits.
+    """
+
+    def __init__(
+        self,
+        model: PathOrBytes,
+        *,
+        runtime: Optional[str] = None,
+        core_mask: Union[str, int, Sequence[int]] = "auto",
+        priority: str = "high",
+        zero_copy: bool = False,
+        output_layout: Optional[str] = None,
+        float_outputs: bool = False,
+        async_mode: bool = False,
+        collect_perf: bool = False,
+        flags: int = 0,
+    ) -> None:
+        self._sess: Any = None  # set last: a failed __init__ leaves a closed Model
+        if priority not in _FLAG_PRIORITY:
+            raise ValueError(f"expected priority in {sorted(_FLAG_PRIORITY)}, got {priority!r}")
+        if output_layout is None:
+            output_layout = "native" if zero_copy else "logical"
+        if output_layout not in ("logical", "native", "nhwc"):
+            raise ValueError(f"expected output_layout 'logical', 'native' or 'nhwc', got {output_layout!r}")
+        if not zero_copy and output_layout != "logical":
+            raise ValueError(f"output_layout={output_layout!r} needs zero_copy=True (copy mode returns 'logical')")
+        if zero_copy and async_mode:
+            raise ValueError("async_mode applies to copy mode only (zero-copy runs are synchronous)")
+        if runtime is not None and not isinstance(runtime, (str, os.PathLike)):
+            raise TypeError(f"expected runtime as a path or 'emulator', got {type(runtime).__name__}")
+
+        data, self._path = _read_model(model)
+        self._summary = _file_summary(data)
+        platform = self.target_platform
+        mask = parse_core_mask(core_mask, platform)
+
+        init_flags = _FLAG_PRIORITY[priority] | int(flags)
+        if async_mode:
+            init_flags |= _FLAG_ASYNC
+        if collect_perf:
+            init_flags |= _FLAG_COLLECT_PERF
+        runtime_arg = "" if runtime is None else os.fspath(runtime)
+        try:
+            # From a path, the runtime gets the path (rknn_init's file form), from bytes the bytes.
+            sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
+        except RknnError as e:
+            raise self._explain_init_error(e) from None
+        if mask != 0:
+            sess.set_core_mask(mask)
+
+        self._core_mask = mask
+        self._zero_copy = bool(zero_copy)
+        self._output_layout = output_layout
+        self._float_outputs = bool(float_outputs)
+        self._lock = threading.Lock()
+        self._bytes_copied = 0
+
+        attrs = [[sess.attrs(is_input, kind) for kind in range(3)] for is_input in (True, False)]
+        self._in_attrs, self._out_attrs = attrs
+        self.inputs: Tuple[TensorInfo, ...] = tuple(
+            _tensor_info(*(self._in_attrs[k][i] for k in range(3))) for i in range(sess.n_inputs))
+        self.outputs: Tuple[TensorInfo, ...] = tuple(
+            _tensor_info(*(self._out_attrs[k][i] for k in range(3))) for i in range(sess.n_outputs))
+        self._in_specs = [_InputSpec(a) for a in self._in_attrs[_KIND_NORMAL]]
+        self.sdk_version = SdkVersion(sess.api_version, sess.driver_version)
+        self.mem_size: Optional[Dict[str, int]] = sess.mem_size
+        self.custom_string: str = sess.custom_string
+        self.runtime_path: str = sess.runtime_path
+
+        self._sess = sess
+        self._want_float = [self._float_outputs] * sess.n_outputs
+        if self._zero_copy:
+            self._setup_zero_copy()
+        else:
+            self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
+            self._in_types: List[int] = []
+
+    # ------------------------------------------------------------------ construction helpers
+
+    def _explain_init_error(self, e: RknnError) -> RknnError:
+        """Adds what the file says to an rknn_init failure (version or platform mismatch)."""
+        s = self._summary
+        hints = []
+        if s is not None:
+            toolkit = s.get("toolkit_version") or ""
+            platform = s.get("target_platform") or ""
+            runtime_version = ""
+            m = re.search(r"librknnrt version ([^)\s]+)", str(e))
+            if m:
+                runtime_version = m.group(1)
+            tk, rt = _version_tuple(toolkit), _version_tuple(runtime_version)
+            if tk and rt and tk[:2] > rt[:2]:
+                hints.append(
+                    f"the model was converted by rknn-toolkit2 {toolkit}, newer than this librknnrt "
+                    f"{runtime_version}: install librknnrt >= {'.'.join(map(str, tk))} or convert the "
+                    "model with a toolkit matching the runtime")
+            if e.code == -13 or (e.code in (-1, -6) and platform):
+                hints.append(f"the model targets {platform or 'an unknown platform'}"
+                             + (f" (toolkit {toolkit})" if toolkit else ""))
+        if not hints:
+            return e
+        cls = error_class(e.code) if e.code is not None else type(e)
+        return cls(f"{e} -- " + "; ".join(hints), api=e.api, code=e.code)
+
+    def _new_output(self, i: int) -> np.ndarray:
+        info = self.outputs[i]
+        dtype = np.dtype(np.float32) if self._float_outputs else _TYPE_TO_DTYPE[self._out_attrs[0][i]["type"]]
+        return np.empty(info.shape, dtype=dtype)
+
+    def _setup_zero_copy(self) -> None:
+        sess = self._sess
+        self._in_mems: List[Any] = []
+        self._in_views: List[np.ndarray] = []
+        for i, spec in enumerate(self._in_specs):
+            mem, view = self._bind_input(i, spec)
+            self._in_mems.append(mem)
+            self._in_views.append(view)
+        self._out_mems: List[Any] = []
+        self._out_raw: List[np.ndarray] = []   # views of the bound output buffers
+        self._outputs: List[np.ndarray] = []   # what run() returns
+        self._converters: List[Any] = []       # per output: None (a view) or a converter
+        for i in range(sess.n_outputs):
+            normal = self._out_attrs[_KIND_NORMAL][i]
+            native = self._out_attrs[_KIND_NATIVE][i]
+            nhwc = self._out_attrs[_KIND_NATIVE_NHWC][i]
+            layout = self._output_layout
+            if layout == "nhwc" and len(normal["dims"]) == 4:
+                if not nhwc["available"]:
+                    raise RknnError("output_layout='nhwc' needs RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR, "
+                                    "which this runtime does not answer")
+                kind, attr = _KIND_NATIVE_NHWC, nhwc
+            elif layout == "logical" and native["fmt"] != _FMT_NC1HWC2:
+                kind, attr = _KIND_NORMAL, normal
+            else:
+                kind, attr = _KIND_NATIVE, native
+            dtype = _TYPE_TO_DTYPE[attr["type"]]
+            nbytes = max(int(attr["size_with_stride"]), int(attr["size"]))
+            mem = sess.bind(False, i, kind, -1, -1, False, nbytes)
+            shape = tuple(int(d) for d in attr["dims"])
+            raw = mem.array(dtype, shape, _c_strides(shape, dtype.itemsize))
+            self._out_mems.append(mem)
+            self._out_raw.append(raw)
+            conv = _make_converter(raw, attr, normal, self._float_outputs, layout)
+            self._converters.append(conv)
+            self._outputs.append(raw if conv is None else conv.out)
+        self._needs_post = any(c is not None for c in self._converters)
+
+    def _bind_input(self, i: int, spec: _InputSpec, fd: Optional[Tuple[int, int, int]] = None) -> Tuple[Any, np.ndarray]:
+        """Binds input i to a runtime buffer (or a caller's dma-buf) and returns (mem, view)."""
+        sess = self._sess
+        normal = self._in_attrs[_KIND_NORMAL][i]
+        if spec.image:
+            # The vendor's zero-copy recipe: native attr with type UINT8 / fmt NHWC, so the
+            # NPU does mean/std and quantisation; rows may be padded to w_stride pixels.
+            n, h, w, c = spec.shape
+            nhwc = self._in_attrs[_KIND_NATIVE_NHWC][i]
+            w_stride = max(int(nhwc["w_stride"]) or w, w)
+            kind, type_code, fmt = _KIND_NATIVE, _TYPE_UINT8, _FMT_NHWC
+            dtype = np.dtype(np.uint8)
+            shape: Tuple[int, ...] = (n, h, w, c)
+            strides: Tuple[int, ...] = (h * w_stride * c, w_stride * c, c, 1)
+            nbytes = n * h * w_stride * c
+        else:
+            kind, type_code, fmt = _KIND_NORMAL, -1, -1
+            dtype = spec.dtype
+            shape = spec.shape
+            strides = _c_strides(shape, dtype.itemsize)
+            nbytes = max(int(normal["size"]), spec.n_elems * dtype.itemsize)
+        if fd is None:
+            mem = sess.bind(True, i, kind, type_code, fmt, False, nbytes)
+        else:
+            fd_, size, offset = fd
+            if size < nbytes:
+                raise ValueError(f"input {i} needs {nbytes} bytes, got a {size}-byte dma-buf")
+            mem = sess.bind_fd(i, kind, type_code, fmt, False, fd_, size, offset)
+        return mem, mem.array(dtype, shape, strides)
+
+    # ------------------------------------------------------------------ properties
+
+    def _check_open(self) -> Any:
+        sess = self._sess
+        if sess is None:
+            raise ModelClosedError("the Model is closed")
+        return sess
+
+    @property
+    def closed(self) -> bool:
+        return self._sess is None
+
+    @property
+    def zero_copy(self) -> bool:
+        return self._zero_copy
+
+    @property
+    def target_platform(self) -> Optional[str]:
+        """SoC the file was compiled for (from the file), e.g. ``"rk3588"``; None if unknown."""
+        s = self._summary
+        return (s.get("target_platform") or None) if s is not None else None
+
+    @property
+    def target_platforms(self) -> Tuple[str, ...]:
+        s = self._summary
+        if s is None:
+            return ()
+        plats = tuple(s.get("target_platforms") or ())
+        return plats or ((s["target_platform"],) if s.get("target_platform") else ())
+
+    @property
+    def toolkit_version(self) -> Optional[str]:
+        s = self._summary
+        return (s.get("toolkit_version") or None) if s is not None else None
+
+    @property
+    def core_mask(self) -> int:
+        return self._core_mask
+
+    @property
+    def runtime_functions(self) -> Dict[str, bool]:
+        """Which optional librknnrt functions the loaded runtime exports."""
+        return dict(self._check_open().functions)
+
+    @property
+    def is_emulator(self) -> bool:
+        return bool(self._check_open().is_emulator)
+
+    @property
+    def runtime_version(self) -> str:
+        """The ``librknnrt version:`` string embedded in the library file ("" if none)."""
+        return str(self._check_open().embedded_version)
+
+    @property
+    def last_frame_id(self) -> int:
+        """Frame id (``rknn_run_extend.frame_id``) of the last run."""
+        return int(self._check_open().last_frame_id)
+
+    @property
+    def last_runtime_us(self) -> float:
+        """Microseconds the last run spent inside runtime calls (inputs_set + run + outputs_get,
+        or syncs + run). A caller's own timing minus this is the binding's overhead."""
+        return float(self._check_open().last_runtime_ns) / 1000.0
+
+    @property
+    def bytes_copied(self) -> int:
+        """Bytes the binding itself copied since open (conversions, inputs written for you)."""
+        return self._bytes_copied
+
+    def native_attrs(self) -> Dict[str, List[Dict[str, Any]]]:
+        """Raw ``rknn_tensor_attr`` dicts of every query kind, as the runtime answered them."""
+        self._check_open()
+        names = ("normal", "native", "native_nhwc")
+        out: Dict[str, List[Dict[str, Any]]] = {}
+        for k, name in enumerate(names):
+            out["input_" + name] = [dict(a) for a in self._in_attrs[k]]
+            out["output_" + name] = [dict(a) for a in self._out_attrs[k]]
+        return out
+
+    # ------------------------------------------------------------------ zero-copy buffers
+
+    def input_view(self, index: int = 0) -> np.ndarray:
+        """Writable numpy view of zero-copy input ``index`` (NHWC uint8 ``(1, H, W, C)`` for image
+        inputs, possibly with padded row strides). Write the frame into it, then :meth:`run`
+        without arguments. The view keeps the buffer alive."""
+        self._check_open()
+        if not self._zero_copy:
+            raise ValueError("input_view() needs Model(..., zero_copy=True)")
+        self._check_index(index, len(self._in_views), "input")
+        return self._in_views[index]
+
+    def output_view(self, index: int = 0) -> np.ndarray:
+        """Numpy view of the bound output buffer ``index`` in the bound layout (native
+        NC1HWC2 ``(N, C1, H, W, C2)``, NHWC, or logical when the NPU produces it directly)."""
+        self._check_open()
+        if not self._zero_copy:
+            raise ValueError("output_view() needs Model(..., zero_copy=True)")
+        self._check_index(index, len(self._out_raw), "output")
+        return self._out_raw[index]
+
+    def input_buffer(self, index: int = 0) -> Dict[str, int]:
+        """fd / offset / size / phys_addr of zero-copy input ``index`` (for RGA and friends)."""
+        self._check_open()
+        if not self._zero_copy:
+            raise ValueError("input_buffer() needs Model(..., zero_copy=True)")
+        self._check_index(index, len(self._in_mems), "input")
+        m = self._in_mems[index]
+        return {"fd": m.fd, "offset": m.offset, "size": m.size, "phys_addr": m.phys_addr}
+
+    def bind_input_fd(self, index: int, fd: int, size: int, offset: int = 0) -> np.ndarray:
+        """Uses a caller's dma-buf (``fd``, ``size`` bytes starting at ``offset``) as input
+        ``index`` from now on, e.g. a camera or RGA buffer. The layout is the one
+        :meth:`input_view` shows (NHWC uint8 for image inputs). Returns a view of it."""
+        sess = self._check_open()
+        if not self._zero_copy:
+            raise ValueError("bind_input_fd() needs Model(..., zero_copy=True)")
+        self._check_index(index, len(self._in_mems), "input")
+        for name, v in (("fd", fd), ("size", size), ("offset", offset)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"expected a non-negative int {name}, got {v!r}")
+        del sess
+        with self._lock:
+            mem, view = self._bind_input(index, self._in_specs[index], (fd, size, offset))
+            self._in_mems[index] = mem
+            self._in_views[index] = view
+        return view
+
+    @staticmethod
+    def _check_index(index: int, n: int, what: str) -> None:
+        if not isinstance(index, int) or not 0 <= index < n:
+            raise IndexError(f"expected {what} index in 0..{n - 1}, got {index!r}")
+
+    # ------------------------------------------------------------------ running
+
+    def _prepare_input(self, spec: _InputSpec, a: Any, data_format: Optional[str]) -> Tuple[np.ndarray, int, int]:
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"input {spec.index} ({spec.name}): expected numpy.ndarray, got {type(a).__name__}")
+        dt = a.dtype
+        if dt != spec.dtype and dt not in _ACCEPTED_INPUT_DTYPES:
+            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype uint8, int8, float16, float32 or "
+                            f"{spec.dtype}, got {dt}")
+        if data_format == "nchw":
+            if spec.nchw_shape is None:
+                raise ValueError(f"input {spec.index} ({spec.name}) is not 4-D NHWC; data_format='nchw' does not apply")
+            want = spec.nchw_shape
+            fmt = _FMT_NCHW
+        else:
+            want = spec.shape
+            fmt = spec.fmt
+        shape = a.shape
+        if shape != want and not (len(want) > 1 and want[0] == 1 and shape == want[1:]):
+            raise ValueError(f"input {spec.index} ({spec.name}): expected shape {want}"
+                             + (f" or {want[1:]}" if len(want) > 1 and want[0] == 1 else "")
+                             + f", got {shape}")
+        if not a.flags.c_contiguous:
+            raise ValueError(f"input {spec.index} ({spec.name}): expected a C-contiguous array, got a "
+                             "non-contiguous one (use numpy.ascontiguousarray)")
+        return a, _DTYPE_TO_TYPE[dt], fmt
+
+    def run(self, *inputs: np.ndarray, data_format: Optional[str] = None, copy: bool = False) -> List[np.ndarray]:
+        """Runs one inference and returns the outputs (one array per model output).
+
+        Args:
+            inputs: one array per model input. Image inputs: uint8 NHWC ``(1, H, W, C)`` or
+                ``(H, W, C)``; other dtypes the runtime converts from (int8, float16,
+                float32) are accepted as well; arrays must be C-contiguous. In zero-copy mode
+                inputs are optional: without them the run uses what is in :meth:`input_view`;
+                with them they are copied into the bound buffers (one copy).
+            data_format: ``"nhwc"`` (default for image inputs) or ``"nchw"`` for
+                ``(1, C, H, W)`` arrays.
+            copy: return fresh arrays instead of the reused ones.
+
+        Returns:
+            The outputs, overwritten by the next call unless ``copy=True``.
+        """
+        sess = self._sess
+        if sess is None:
+            raise ModelClosedError("the Model is closed")
+        if data_format is not None and data_format not in ("nhwc", "nchw"):
+            raise ValueError(f"expected data_format 'nhwc' or 'nchw', got {data_format!r}")
+        specs = self._in_specs
+        if self._zero_copy:
+            if inputs:
+                if len(inputs) != len(specs):
+                    raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
+                prepared = [self._prepare_input(s, a, data_format) for s, a in zip(specs, inputs)]
+            with self._lock:
+                if inputs:
+                    self._write_inputs(prepared)
+                sess.run_bound()
+                if self._needs_post:
+                    for conv in self._converters:
+                        if conv is not None:
+                            conv()
+                            self._bytes_copied += conv.out.nbytes
+                outs = self._outputs
+                return [o.copy() for o in outs] if copy else list(outs)
+        if len(inputs) != len(specs):
+            raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
+        arrays = []
+        types = []
+        fmts = []
+        for s, a in zip(specs, inputs):
+            arr, t, f = self._prepare_input(s, a, data_format)
+            arrays.append(arr)
+            types.append(t)
+            fmts.append(f)
+        outs = [np.empty_like(o) for o in self._out_arrays] if copy else self._out_arrays
+        sess.run_copy(arrays, types, fmts, outs, self._want_float)
+        return list(outs)
+
+    def _write_inputs(self, prepared: List[Tuple[np.ndarray, int, int]]) -> None:
+        for view, spec, (a, _t, fmt) in zip(self._in_views, self._in_specs, prepared):
+            if a.dtype != view.dtype:
+                raise TypeError(f"input {spec.index} ({spec.name}): zero-copy input buffers hold {view.dtype}, "
+                                f"got {a.dtype}")
+            if fmt == _FMT_NCHW and view.ndim == 4:
+                a = a.reshape(spec.nchw_shape).transpose(0, 2, 3, 1)  # type: ignore[arg-type]
+            np.copyto(view, a.reshape(view.shape))
+            self._bytes_copied += a.nbytes
+
+    def benchmark(self, n: int = 100, warmup: int = 10, *, inputs: Optional[Sequence[np.ndarray]] = None,
+                  npu_time: bool = True) -> Dict[str, Any]:
+        """Times ``n`` runs (after ``warmup``) in a C++ loop, without Python per iteration.
+
+        Copy mode uses ``inputs`` (default: zeros of each input's shape and dtype); zero-copy
+        mode runs on the bound buffers (conversions are not included). Returns a dict:
+        ``latency_us`` (float64 array, wall time per run: inputs_set + run + outputs_get in copy
+        mode, mem syncs + run in zero-copy mode), ``npu_us`` (int64 array, the runtime's own
+        ``RKNN_QUERY_PERF_RUN`` time per run, -1 where unavailable), ``mean_us``, ``median_us``,
+        ``p99_us``, ``npu_mean_us`` and ``perf_detail`` (per-layer table text when
+        ``collect_perf=True``, else "").
+        """
+        sess = self._check_open()
+        if not isinstance(n, int) or n < 1 or not isinstance(warmup, int) or warmup < 0:
+            raise ValueError(f"expected n >= 1 and warmup >= 0, got n={n!r}, warmup={warmup!r}")
+        arrays: List[np.ndarray] = []
+        types: List[int] = []
+        fmts: List[int] = []
+        outs: List[np.ndarray] = []
+        if not self._zero_copy:
+            if inputs is None:
+                inputs = [np.zeros(s.shape, s.dtype) for s in self._in_specs]
+            if len(inputs) != len(self._in_specs):
+                raise ValueError(f"expected {len(self._in_specs)} inputs, got {len(inputs)}")
+            for s, a in zip(self._in_specs, inputs):
+                arr, t, f = self._prepare_input(s, a, None)
+                arrays.append(arr)
+                types.append(t)
+                fmts.append(f)
+            outs = self._out_arrays
+        r = sess.benchmark(n, warmup, self._zero_copy, arrays, types, fmts, outs, self._want_float, npu_time)
+        lat = r["latency_us"]
+        npu = r["npu_us"]
+        valid = npu[npu >= 0] if len(npu) else npu
+        r["mean_us"] = float(lat.mean())
+        r["median_us"] = float(np.median(lat))
+        r["p99_us"] = float(np.percentile(lat, 99))
+        r["npu_mean_us"] = float(valid.mean()) if len(valid) else None
+        return dict(r)
+
+    def perf_run_us(self) -> int:
+        """``RKNN_QUERY_PERF_RUN`` of the last run in microseconds (-1 if not reported)."""
+        return int(self._check_open().perf_run_us())
+
+    def perf_detail(self) -> str:
+        """Per-layer table of the last run (``RKNN_QUERY_PERF_DETAIL``; needs collect_perf)."""
+        return str(self._check_open().perf_detail())
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Destroys the context. Idempotent. Zero-copy views handed out stay valid (they keep
+        their buffers alive) but the model cannot run any more."""
+        sess = self._sess
+        if sess is None:
+            return
+        self._sess = None
+        for name in ("_in_views", "_in_mems", "_out_raw", "_out_mems", "_outputs", "_converters", "_out_arrays"):
+            if hasattr(self, name):
+                setattr(self, name, [])
+
+    def __enter__(self) -> "Model":
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._sess is None else ("zero-copy" if self._zero_copy else "copy")
+        return (f"<rknn_fast.Model {self._path or '<bytes>'} {self.target_platform or '?'} "
+                f"inputs={[i.shape for i in getattr(self, 'inputs', ())]} {state}>")
+
+
+def _c_strides(shape: Tuple[int, ...], itemsize: int) -> Tuple[int, ...]:
+    strides = []
+    acc = itemsize
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= max(int(d), 1)
+    return tuple(reversed(strides))
+
+
+class _Converter:
+    """Turns a bound output buffer into the requested dtype/layout (one pass, C++ kernel)."""
+
+    __slots__ = ("out", "_fn", "_args")
+
+    def __init__(self, out: np.ndarray, fn: Any, *args: Any) -> None:
+        self.out = out
+        self._fn = fn
+        self._args = args
+
+    def __call__(self) -> None:
+        self._fn(*self._args)
+
+
+def _make_converter(raw: np.ndarray, attr: Dict[str, Any], normal: Dict[str, Any], float_outputs: bool,
+                    layout: str) -> Optional[_Converter]:
+    """None when ``raw`` already is what the caller wants (the zero-copy case)."""
+    type_code = attr["type"]
+    affine = attr["qnt_type"] == 2
+    scale = float(attr["scale"]) if affine else 1.0
+    zp = int(attr["zp"]) if affine else 0
+    if float_outputs and type_code in (2, 3):
+        mode = 1  # dequantise
+    elif float_outputs and type_code == 1:
+        mode = 2  # widen fp16
+    elif float_outputs and type_code != 0:
+        raise ValueError(f"float_outputs: cannot convert output type {_TYPE_TO_DTYPE.get(type_code)} to float32")
+    else:
+        mode = 0
+    relayout = layout == "logical" and attr["fmt"] == _FMT_NC1HWC2
+    if mode == 0 and not relayout:
+        return None
+    out_dtype = np.dtype(np.float32) if mode else raw.dtype
+    if relayout:
+        n, c, h, w = (int(d) for d in normal["dims"])
+        _n, c1, _h, ws, c2 = (int(d) for d in attr["dims"])
+        out = np.empty((n, c, h, w), dtype=out_dtype)
+        return _Converter(out, _core._nc1hwc2_to, raw, out, n, c, h, w, c1, c2, ws, False, mode, scale, zp)
+    out = np.empty(raw.shape, dtype=out_dtype)
+    if mode == 1:
+        return _Converter(out, _core._dequantize, raw, out, scale, zp)
+    return _Converter(out, _core._fp16_to_fp32, raw, out)

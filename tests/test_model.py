@@ -1,0 +1,563 @@
+"""rknn_fast.Model on the emulator: attributes, copy and zero-copy runs against the golden
+outputs, conversions, dma-buf input, core masks, bad inputs, threads, memory."""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import rknn_fast
+from rknn_fast import errors
+from rknn_fast.golden import read_golden
+from rknn_fast.model import emulator_path, parse_core_mask
+from reference_runtime import dequantize
+
+MODEL = "tiny_conv_rk3588_i8"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(emulator_path()), reason="emulator not built")
+
+
+@pytest.fixture(scope="module")
+def model_path(models_dir):
+    return models_dir / f"{MODEL}.rknn"
+
+
+@pytest.fixture(scope="module")
+def golden(models_dir):
+    return read_golden(models_dir / f"{MODEL}.golden")
+
+
+@pytest.fixture
+def model(model_path):
+    with rknn_fast.Model(model_path, runtime="emulator") as m:
+        yield m
+
+
+def quantize(x: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    return np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
+
+
+# ---------------------------------------------------------------------------- attributes
+
+
+def test_tensor_info_matches_file(model, model_path):
+    info = rknn_fast.inspect(model_path)
+    assert len(model.inputs) == len(info.inputs) == 1
+    assert len(model.outputs) == len(info.outputs) == 1
+    for got, want in zip(model.inputs + model.outputs, info.inputs + info.outputs):
+        assert got.name == want.name
+        assert got.index == want.index
+        assert got.shape == want.shape
+        assert got.layout == want.layout
+        assert got.dtype == want.dtype
+        assert got.qnt_type == want.qnt_type
+        assert got.scale == pytest.approx(want.scale, rel=1e-6)
+        assert got.zero_point == want.zero_point
+        assert got.size == want.size
+        assert got.size_with_stride == want.size_with_stride
+        assert got.w_stride == want.w_stride
+        assert got.h_stride == want.h_stride
+    # The runtime's native output layout is the file's; the native input query answers NHWC.
+    assert model.outputs[0].native_shape == info.outputs[0].native_shape == (1, 2, 32, 32, 16)
+    assert model.outputs[0].native_layout == "NC1HWC2"
+    assert model.inputs[0].native_shape == (1, 64, 64, 3) and model.inputs[0].native_layout == "NHWC"
+
+
+def test_tensor_info_hand_checked(model):
+    i, o = model.inputs[0], model.outputs[0]
+    assert (i.name, i.shape, i.layout, i.dtype, i.zero_point) == ("images", (1, 64, 64, 3), "NHWC", "int8", -128)
+    assert i.scale == pytest.approx(1 / 255, rel=1e-6)
+    assert (o.name, o.shape, o.layout, o.dtype, o.zero_point) == ("head", (1, 4, 32, 32), "NCHW", "int8", -36)
+    assert o.size == 4096 and o.n_elems == 4096
+
+
+def test_model_properties(model):
+    assert model.target_platform == "rk3588"
+    assert model.toolkit_version == "2.5.0"
+    assert model.is_emulator
+    assert model.runtime_path.endswith("librknnrt_emulator.so")
+    assert isinstance(model.sdk_version, rknn_fast.SdkVersion)
+    assert model.sdk_version.api and model.sdk_version.driver
+    assert model.mem_size is None or model.mem_size["total_weight_size"] >= 0
+    assert isinstance(model.custom_string, str)
+    assert set(model.runtime_functions) >= {"rknn_mem_sync", "rknn_create_mem2", "rknn_set_core_mask"}
+
+
+def test_open_from_bytes(model_path):
+    with rknn_fast.Model(model_path.read_bytes(), runtime="emulator") as m:
+        assert m.outputs[0].shape == (1, 4, 32, 32)
+
+
+def test_env_var_emulator(model_path, monkeypatch):
+    monkeypatch.setenv("RKNN_FAST_RUNTIME", "emulator")
+    with rknn_fast.Model(model_path) as m:
+        assert m.is_emulator
+
+
+def test_corrupt_model_is_model_invalid(model_path):
+    data = bytearray(model_path.read_bytes())
+    data[:8] = b"\0" * 8
+    with pytest.raises(errors.RknnError) as ei:
+        rknn_fast.Model(bytes(data), runtime="emulator")
+    assert ei.value.api == "rknn_init" and ei.value.code is not None and ei.value.code < 0
+
+
+# ---------------------------------------------------------------------------- copy mode
+
+
+def test_copy_run_golden_raw_and_float(model_path, golden):
+    o = None
+    with rknn_fast.Model(model_path, runtime="emulator") as raw_m, \
+            rknn_fast.Model(model_path, runtime="emulator", float_outputs=True) as f_m:
+        o = raw_m.outputs[0]
+        for inputs, outputs in golden:
+            img = inputs[0]
+            assert img.dtype == np.uint8 and img.shape == (1, 64, 64, 3)
+            (raw,) = raw_m.run(img)
+            assert raw.dtype == np.int8 and raw.shape == (1, 4, 32, 32)
+            assert np.array_equal(raw, quantize(outputs[0], o.scale, o.zero_point))
+            (flt,) = f_m.run(img)
+            assert flt.dtype == np.float32
+            np.testing.assert_allclose(flt, outputs[0], atol=1e-5)
+            np.testing.assert_allclose(dequantize(raw, o.scale, o.zero_point), flt, atol=1e-6)
+
+
+def test_hwc_input_accepted(model, golden):
+    img = golden[0][0][0]
+    (a,) = model.run(img[0], copy=True)
+    (b,) = model.run(img, copy=True)
+    assert np.array_equal(a, b)
+
+
+def test_nchw_input_with_data_format(model, golden):
+    img = golden[1][0][0]
+    (want,) = model.run(img, copy=True)
+    nchw = np.ascontiguousarray(img.transpose(0, 3, 1, 2))
+    (got,) = model.run(nchw, data_format="nchw", copy=True)
+    assert np.array_equal(got, want)
+    with pytest.raises(ValueError, match="expected shape"):
+        model.run(nchw)  # NCHW without saying so
+
+
+def test_outputs_are_reused_unless_copy(model, golden):
+    (a,) = model.run(golden[0][0][0])
+    a_saved = a.copy()
+    (b,) = model.run(golden[1][0][0])
+    assert b is a  # same preallocated array, overwritten
+    assert not np.array_equal(a_saved, b)
+    (c,) = model.run(golden[0][0][0], copy=True)
+    assert c is not a and np.array_equal(c, a_saved)
+
+
+def test_bad_inputs(model, golden):
+    img = golden[0][0][0]
+    with pytest.raises(TypeError, match="expected dtype"):
+        model.run(img.astype(np.int32))
+    with pytest.raises(TypeError, match="expected numpy.ndarray"):
+        model.run(img.tolist())
+    with pytest.raises(ValueError, match=r"expected shape \(1, 64, 64, 3\)"):
+        model.run(img[:, :32])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        model.run(np.zeros((1, 64, 128, 3), np.uint8)[:, :, ::2])
+    with pytest.raises(ValueError, match="expected 1 inputs, got 2"):
+        model.run(img, img)
+    with pytest.raises(ValueError, match="expected 1 inputs, got 0"):
+        model.run()
+    with pytest.raises(ValueError, match="data_format"):
+        model.run(img, data_format="chw")
+
+
+def test_closed_model_raises(model_path, golden):
+    m = rknn_fast.Model(model_path, runtime="emulator")
+    m.close()
+    m.close()  # idempotent
+    assert m.closed
+    with pytest.raises(errors.ModelClosedError):
+        m.run(golden[0][0][0])
+    with pytest.raises(ValueError):  # ModelClosedError is also a ValueError
+        m.benchmark(1)
+    with pytest.raises(errors.ModelClosedError):
+        m.perf_run_us()
+    with pytest.raises(errors.ModelClosedError):
+        with m:
+            pass
+
+
+def test_context_manager_closes(model_path):
+    with rknn_fast.Model(model_path, runtime="emulator") as m:
+        assert not m.closed
+    assert m.closed
+
+
+def test_bad_options(model_path):
+    with pytest.raises(ValueError, match="priority"):
+        rknn_fast.Model(model_path, runtime="emulator", priority="urgent")
+    with pytest.raises(ValueError, match="output_layout"):
+        rknn_fast.Model(model_path, runtime="emulator", output_layout="chw")
+    with pytest.raises(ValueError, match="needs zero_copy"):
+        rknn_fast.Model(model_path, runtime="emulator", output_layout="native")
+
+
+def test_priorities_open(model_path, golden):
+    for p in ("high", "medium", "low"):
+        with rknn_fast.Model(model_path, runtime="emulator", priority=p) as m:
+            m.run(golden[0][0][0])
+
+
+# ---------------------------------------------------------------------------- core masks
+
+
+@pytest.mark.parametrize("mask,value", [("auto", 0), ("0", 1), ("1", 2), ("2", 4), ("0_1", 3), ("0_1_2", 7),
+                                        ("all", 0xFFFF), ((0, 1), 3), ((2,), 4), (7, 7), ("NPU_CORE_0_1", 3)])
+def test_core_mask_rk3588(model_path, golden, mask, value):
+    assert parse_core_mask(mask, "rk3588") == value
+    with rknn_fast.Model(model_path, runtime="emulator", core_mask=mask) as m:
+        assert m.core_mask == value
+        (out,) = m.run(golden[0][0][0])
+        assert out.shape == (1, 4, 32, 32)
+
+
+@pytest.mark.parametrize("platform,ok,bad", [
+    ("rk3588", ["0", "1", "2", "0_1", "0_1_2"], []),
+    ("rk3576", ["0", "1", "0_1"], ["2", "0_1_2"]),
+    ("rk3566", [], ["0", "1", "2", "0_1", "0_1_2"]),
+    ("rk3568", [], ["0"]),
+    ("rv1106", [], ["0_1"]),
+])
+def test_core_masks_per_platform(platform, ok, bad):
+    for m in ok + ["auto", "all"]:
+        parse_core_mask(m, platform)
+    for m in bad:
+        with pytest.raises(ValueError, match=platform):
+            parse_core_mask(m, platform)
+
+
+def test_core_mask_bad_values():
+    with pytest.raises(ValueError):
+        parse_core_mask(5)
+    with pytest.raises(ValueError):
+        parse_core_mask("3")
+    with pytest.raises(ValueError):
+        parse_core_mask((0, 2))
+    with pytest.raises(TypeError):
+        parse_core_mask(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        parse_core_mask(True)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- zero-copy
+
+
+@pytest.fixture
+def zc(model_path):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        yield m
+
+
+def test_zero_copy_views(zc):
+    v = zc.input_view(0)
+    assert v.dtype == np.uint8 and v.shape == (1, 64, 64, 3) and v.flags.writeable
+    o = zc.output_view(0)
+    assert o.dtype == np.int8 and o.shape == (1, 2, 32, 32, 16)
+    buf = zc.input_buffer(0)
+    assert buf["size"] >= 64 * 64 * 3
+
+
+def test_zero_copy_golden_native(zc, golden):
+    o = zc.outputs[0]
+    for inputs, outputs in golden:
+        zc.input_view(0)[...] = inputs[0]
+        (native,) = zc.run()
+        assert native is zc.output_view(0)
+        logical = rknn_fast.convert.from_nc1hwc2(native, 4, 32)
+        assert np.array_equal(logical, quantize(outputs[0], o.scale, o.zero_point))
+    assert zc.bytes_copied == 0
+
+
+@pytest.mark.parametrize("layout", ["logical", "nhwc", "native"])
+@pytest.mark.parametrize("float_outputs", [False, True])
+def test_zero_copy_layouts(model_path, golden, layout, float_outputs):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True, output_layout=layout,
+                         float_outputs=float_outputs) as m:
+        o = m.outputs[0]
+        for inputs, outputs in golden:
+            (got,) = m.run(inputs[0])  # inputs given: copied into the bound buffer
+            want = outputs[0] if float_outputs else quantize(outputs[0], o.scale, o.zero_point)
+            if layout == "nhwc":
+                want = want.transpose(0, 2, 3, 1)
+            elif layout == "native":
+                want = None
+            if want is None:
+                got = rknn_fast.convert.from_nc1hwc2(got, 4, 32, float32=float_outputs, scale=o.scale,
+                                                     zero_point=o.zero_point) if got.dtype == np.int8 else got
+                want = outputs[0] if float_outputs else quantize(outputs[0], o.scale, o.zero_point)
+                if got.ndim == 5:  # float32 native: compare after relayout
+                    got = rknn_fast.convert.from_nc1hwc2(np.ascontiguousarray(got), 4, 32)
+            if float_outputs:
+                np.testing.assert_allclose(got, want, atol=1e-5)
+            else:
+                assert np.array_equal(got, want)
+
+
+def test_zero_copy_equals_copy_mode(model_path, golden):
+    with rknn_fast.Model(model_path, runtime="emulator") as cm, \
+            rknn_fast.Model(model_path, runtime="emulator", zero_copy=True, output_layout="logical") as zm:
+        for inputs, _ in golden:
+            zm.input_view(0)[...] = inputs[0]
+            assert np.array_equal(zm.run()[0], cm.run(inputs[0])[0])
+
+
+def test_views_outlive_close(model_path, golden):
+    m = rknn_fast.Model(model_path, runtime="emulator", zero_copy=True)
+    m.input_view(0)[...] = golden[0][0][0]
+    (out,) = m.run()
+    view = m.input_view(0)
+    saved = out.copy()
+    m.close()
+    del m
+    gc.collect()
+    # The views keep their buffers (and the context) alive after close.
+    assert np.array_equal(out, saved)
+    view[...] = 7
+    assert int(view.sum()) == 7 * view.size
+
+
+def test_zero_copy_only_methods(model):
+    with pytest.raises(ValueError, match="zero_copy=True"):
+        model.input_view(0)
+    with pytest.raises(ValueError, match="zero_copy=True"):
+        model.bind_input_fd(0, 0, 10)
+
+
+def test_zero_copy_bad_index(zc):
+    with pytest.raises(IndexError):
+        zc.input_view(1)
+    with pytest.raises(IndexError):
+        zc.output_view(-1)
+
+
+def test_dma_buf_input_memfd(zc, golden):
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("no memfd_create")
+    o = zc.outputs[0]
+    offset = 4096 + 64  # data does not start at the beginning of the buffer
+    size = 64 * 64 * 3
+    fd = os.memfd_create("rknn_fast_test_input")
+    try:
+        os.ftruncate(fd, offset + size)
+        img = golden[2][0][0]
+        os.pwrite(fd, img.tobytes(), offset)
+        view = zc.bind_input_fd(0, fd, size, offset)
+        assert np.array_equal(view, img)  # the view shows the fd's bytes at the offset
+        (native,) = zc.run()
+        got = rknn_fast.convert.from_nc1hwc2(native, 4, 32)
+        assert np.array_equal(got, quantize(golden[2][1][0], o.scale, o.zero_point))
+        # A new frame written through the fd (not through numpy) is what the next run sees.
+        os.pwrite(fd, golden[0][0][0].tobytes(), offset)
+        (native,) = zc.run()
+        assert np.array_equal(rknn_fast.convert.from_nc1hwc2(native, 4, 32),
+                              quantize(golden[0][1][0], o.scale, o.zero_point))
+    finally:
+        os.close(fd)
+    with pytest.raises(ValueError, match="bytes"):
+        zc.bind_input_fd(0, 0, 10)
+    with pytest.raises(ValueError, match="non-negative"):
+        zc.bind_input_fd(0, -1, size)
+
+
+# ---------------------------------------------------------------------------- threads, memory, benchmark
+
+
+@pytest.mark.parametrize("zero_copy", [False, True])
+def test_threads_share_a_model(model_path, golden, zero_copy):
+    kw = {"zero_copy": True, "output_layout": "logical"} if zero_copy else {}
+    with rknn_fast.Model(model_path, runtime="emulator", **kw) as m:
+        want = [m.run(inputs[0], copy=True)[0] for inputs, _ in golden]
+        failures = []
+
+        def work(k):
+            for j in range(30):
+                r = (k + j) % len(golden)
+                (got,) = m.run(golden[r][0][0], copy=True)
+                if not np.array_equal(got, want[r]):
+                    failures.append((k, j))
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.parametrize("zero_copy,runs", [(False, 100_000), (True, 20_000)])
+def test_runs_rss_flat(model_path, golden, zero_copy, runs):
+    # The emulator itself takes ~0.1 ms per run here, so the zero-copy loop is shorter.
+    img = golden[0][0][0]
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=zero_copy) as m:
+        if zero_copy:
+            m.input_view(0)[...] = img
+            run = m.run
+            for _ in range(2000):
+                run()
+            before = _rss_kb()
+            for _ in range(runs):
+                run()
+        else:
+            for _ in range(2000):
+                m.run(img)
+            before = _rss_kb()
+            for _ in range(runs):
+                m.run(img)
+        after = _rss_kb()
+    assert after - before < 1024, f"RSS grew by {after - before} kB over {runs} runs"
+
+
+@pytest.mark.parametrize("zero_copy", [False, True])
+def test_benchmark(model_path, zero_copy):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=zero_copy, collect_perf=True) as m:
+        r = m.benchmark(50, warmup=5)
+        assert r["latency_us"].shape == (50,) and (r["latency_us"] > 0).all()
+        assert r["npu_us"].shape == (50,)
+        assert r["median_us"] > 0
+        assert isinstance(r["perf_detail"], str)
+    with pytest.raises(ValueError):
+        m2 = rknn_fast.Model(model_path, runtime="emulator")
+        try:
+            m2.benchmark(0)
+        finally:
+            m2.close()
+
+
+def test_frame_ids_increase(model, golden):
+    model.run(golden[0][0][0])
+    a = model.last_frame_id
+    model.run(golden[0][0][0])
+    assert model.last_frame_id > a
+
+
+# ---------------------------------------------------------------------------- emulator counters and faults
+
+from emu_control import Emulator  # noqa: E402
+from test_runtime import ALL_CODES  # noqa: E402
+
+
+@pytest.fixture
+def emu():
+    e = Emulator()
+    e("fault clear")
+    e.reset_counters()
+    yield e
+    e("fault clear")
+
+
+def test_copy_run_does_no_queries_and_one_copy_each_way(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator") as m:
+        emu.reset_counters()
+        for _ in range(10):
+            m.run(golden[0][0][0])
+        c = emu.counters()
+    calls = c["calls"]
+    assert calls["rknn_query"] == 0  # every attribute was queried once, at open
+    assert calls["rknn_inputs_set"] == calls["rknn_run"] == calls["rknn_outputs_get"] == 10
+    assert c["inputs_set_bytes"] == 10 * 64 * 64 * 3  # the uint8 image, read once
+    assert c["outputs_get_bytes"] == 10 * 4096  # int8 outputs written straight into our arrays
+
+
+def test_zero_copy_run_copies_zero_bytes(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        m.input_view(0)[...] = golden[0][0][0]
+        emu.reset_counters()
+        for _ in range(10):
+            m.run()
+        c = emu.counters()
+        assert m.bytes_copied == 0
+        funcs = m.runtime_functions
+    calls = c["calls"]
+    assert calls["rknn_query"] == calls["rknn_inputs_set"] == calls["rknn_outputs_get"] == 0
+    assert c["inputs_set_bytes"] == 0 and c["outputs_get_bytes"] == 0
+    assert calls["rknn_run"] == 10 and c["runs"] == 10
+    assert c["golden_runs"] == 10  # the NPU saw the recorded frame through the bound buffer
+    if funcs["rknn_mem_sync"] and funcs["rknn_create_mem2"]:
+        assert c["mem_sync_to_device"] == 10 and c["mem_sync_from_device"] == 10
+
+
+def test_zero_copy_conversion_is_counted(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True, float_outputs=True,
+                         output_layout="logical") as m:
+        m.run(golden[0][0][0])
+        # input copied in (12288 B) + fused relayout/dequantise out (4096 float32)
+        assert m.bytes_copied == 64 * 64 * 3 + 4096 * 4
+        assert emu.counters()["outputs_get_bytes"] == 0
+
+
+@pytest.mark.parametrize("code", sorted(ALL_CODES))
+def test_run_error_codes_map_to_classes(model, golden, emu, code):
+    emu.fault(f"run code={code}")
+    with pytest.raises(errors.RknnError) as ei:
+        model.run(golden[0][0][0])
+    e = ei.value
+    assert type(e) is errors.error_class(code)
+    assert e.code == code and e.api == "rknn_run" and e.code_name == ALL_CODES[code]
+    # the model stays usable after a failed run
+    assert model.run(golden[0][0][0])[0].shape == (1, 4, 32, 32)
+
+
+@pytest.mark.parametrize("api,code,cls", [
+    ("inputs_set", -8, errors.RknnInputInvalidError),
+    ("outputs_get", -9, errors.RknnOutputInvalidError),
+    ("outputs_get", -2, errors.RknnTimeoutError),
+])
+def test_copy_path_faults(model, golden, emu, api, code, cls):
+    emu.fault(f"{api} code={code}")
+    with pytest.raises(cls) as ei:
+        model.run(golden[0][0][0])
+    assert ei.value.api == f"rknn_{api}"
+
+
+def test_zero_copy_run_fault(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        emu.fault("run code=-3")
+        with pytest.raises(errors.RknnDeviceUnavailableError):
+            m.run()
+        m.run()
+
+
+@pytest.mark.parametrize("code", [-1, -6, -10, -11, -12, -13])
+def test_init_faults_explain(model_path, emu, code):
+    emu.fault(f"init code={code}")
+    with pytest.raises(errors.RknnError) as ei:
+        rknn_fast.Model(model_path, runtime="emulator")
+    e = ei.value
+    assert type(e) is errors.error_class(code) and e.api == "rknn_init"
+    msg = str(e)
+    assert "librknnrt_emulator.so" in msg  # names the runtime that refused the model
+    assert errors.error_class(code).explanation.split(" ")[0] in msg
+    if code in (-1, -6, -13):
+        assert "rk3588" in msg  # what the file says it was built for
+
+
+def test_allocation_failure_in_zero_copy(model_path, emu):
+    emu.fault("create_mem2 code=-4")
+    emu.fault("create_mem code=-4")
+    with pytest.raises(errors.RknnMallocFailError):
+        rknn_fast.Model(model_path, runtime="emulator", zero_copy=True)
+
+
+def test_core_runs_follow_mask(model_path, golden, emu):
+    with rknn_fast.Model(model_path, runtime="emulator", core_mask="2") as m:
+        emu.reset_counters()
+        m.run(golden[0][0][0])
+        assert emu.counters()["core_runs"][2] >= 1
