@@ -131,18 +131,26 @@ def test_yolov8_float_threshold_exactly_at_the_limit():
     assert len(decode_yolov8(outs, conf=float(np.nextafter(F32(0.5), F32(1))), input_size=(128, 160))) == 0
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int8"])
-def test_yolov8_six_outputs_logits(dtype):
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+@pytest.mark.parametrize("c2", [0, 16, 32])
+def test_yolov8_six_outputs_logits(dtype, c2):
     hw = (128, 160)
     outs = make_v8(5, logits=True, with_sum=False)
     qp = None
     if dtype == "int8":
         qp = [BOX_Q if i % 2 == 0 else (0.06, 60) for i in range(6)]
         outs = [ref.quantize(o, *q) for o, q in zip(outs, qp)]
+    elif dtype == "float16":
+        outs = [o.astype(np.float16) for o in outs]
     deq = [ref.dequantize(o, *(qp[i] if qp else (1, 0))) for i, o in enumerate(outs)]
     want = v8_reference(deq, 0.4, hw, logits=True)
     assert len(want[1]) > 3
-    det = decode_yolov8(outs, qp, conf=0.4, input_size=hw)  # "auto" must pick logits
+    if c2:  # native layout; 80 classes in 3 x 32 lanes leaves 16 padding lanes
+        outs = [ref.to_nc1hwc2(o, c2, 127 if dtype == "int8" else 1e4) for o in outs]
+        qp = [TensorInfo(name="o", index=i, shape=d.shape, layout="NCHW", dtype=dtype,
+                         scale=(qp[i][0] if qp else 1.0), zero_point=(qp[i][1] if qp else 0))
+              for i, d in enumerate(deq)]
+    det = decode_yolov8(outs, qp, conf=0.4, input_size=hw, scores="logit" if c2 else "auto")
     assert_same(det, want)
     np.testing.assert_array_equal(
         decode_yolov8(outs, qp, conf=0.4, input_size=hw, scores="logit").anchor_index, want[3])
@@ -439,3 +447,24 @@ def test_decode_auto_dispatch_and_errors():
         decode(outs[:4])
     with pytest.raises(ValueError, match="expected head"):
         decode(outs, head="ssd")
+
+
+@pytest.mark.parametrize("conf", [0.5, 0.3, 0.25, 0.0001, 1.0])
+def test_flat_float16_threshold_exact_and_nan(conf):
+    out = np.zeros((1, 7, 6), np.float16)
+    out[0, 2:4] = 10
+    at = np.float16(conf)
+    if np.float32(at) < np.float32(conf):  # make `at` the smallest float16 >= conf
+        at = np.nextafter(at, np.float16(2))
+    below = np.nextafter(at, np.float16(-1))
+    out[0, 4, 0] = at
+    out[0, 5, 1] = below
+    out[0, 4, 2] = np.nan
+    out[0, 5, 2] = at  # NaN in another class does not hide this one
+    out[0, 4:, 3] = np.nan
+    out[0, 4, 4] = -np.inf
+    out[0, 6, 5] = np.inf
+    det = decode_yolov8_flat(out, conf=conf, iou=1.0, class_agnostic=True, transposed=False)
+    want = ref.detect(ref.flat_candidates(out.astype(F32), conf), 1.0, agnostic=True)
+    assert_same(det, want)
+    assert det.anchor_index.tolist() == [5, 0, 2]

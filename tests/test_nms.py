@@ -136,3 +136,10 @@ def test_threads_release_the_gil_and_agree():
         parallel = list(ex.map(lambda d: rknn_fast.nms(d[0], d[1], 0.5, class_ids=d[2]), data))
     for a, b in zip(serial, parallel):
         np.testing.assert_array_equal(a, b)
+
+
+def test_negative_iou_threshold_keeps_one_box_per_class():
+    boxes, scores, cls = random_boxes(300, 9, 4)
+    got = rknn_fast.nms(boxes, scores, -0.1, class_ids=cls)
+    np.testing.assert_array_equal(got, ref.nms(boxes, scores, -0.1, 0.0, cls))
+    assert sorted(cls[got].tolist()) == [0, 1, 2, 3]

@@ -6,17 +6,17 @@ namespace py = pybind11;
 
 namespace rknn_fast::bindings {
 void bind_format(py::module_& m);
-void bind_dense(py::module_& m);
-void bind_postprocess(py::module_& m);
 void bind_abi(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_postprocess(py::module_& m);
+void bind_dense(py::module_& m);
 }  // namespace rknn_fast::bindings
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "rknn_fast private extension module (use the rknn_fast package instead)";
     rknn_fast::bindings::bind_format(m);
-    rknn_fast::bindings::bind_dense(m);
-    rknn_fast::bindings::bind_postprocess(m);
     rknn_fast::bindings::bind_abi(m);
     rknn_fast::bindings::bind_runtime(m);
+    rknn_fast::bindings::bind_postprocess(m);
+    rknn_fast::bindings::bind_dense(m);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 namespace rknn_fast::kernels {
 namespace {
@@ -10,14 +11,45 @@ struct Box {
     float x1, y1, x2, y2, area;
 };
 
-inline float iou(const Box& a, const Box& b, float one) {
-    const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1) + one;
-    const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1) + one;
-    if (iw <= 0.0f || ih <= 0.0f) return 0.0f;
-    const float inter = iw * ih;
-    const float uni = a.area + b.area - inter;
-    return uni > 0.0f ? inter / uni : 0.0f;
-}
+// Kept boxes of one class as structure of arrays, so that the overlap test against all of
+// them is a branch-free loop the compiler vectorizes.
+struct KeptSet {
+    std::vector<float> x1, y1, x2, y2, area;
+    void add(const Box& b) {
+        x1.push_back(b.x1);
+        y1.push_back(b.y1);
+        x2.push_back(b.x2);
+        y2.push_back(b.y2);
+        area.push_back(b.area);
+    }
+    // True when IoU(kept, b) > thr for some kept box, thr >= 0. Clamping the overlap
+    // extents at 0 gives inter = 0 for disjoint boxes, so IoU is 0 (or 0/0 = NaN for two
+    // empty boxes), which never exceeds a non-negative threshold: the same decisions as
+    // "IoU = 0 unless the boxes overlap", computed branch-free so the loop vectorizes.
+    bool suppresses(const Box& b, float one, float thr) const {
+        const size_t m = x1.size();
+        if (thr < 0.0f) return m > 0;  // every IoU (>= 0) exceeds a negative threshold
+        const float* __restrict kx1 = x1.data();
+        const float* __restrict ky1 = y1.data();
+        const float* __restrict kx2 = x2.data();
+        const float* __restrict ky2 = y2.data();
+        const float* __restrict ka = area.data();
+        constexpr size_t kChunk = 64;  // early exit between chunks
+        for (size_t s = 0; s < m; s += kChunk) {
+            const size_t e = std::min(m, s + kChunk);
+            int hit = 0;
+            for (size_t j = s; j < e; ++j) {
+                const float iw = std::max(std::min(kx2[j], b.x2) - std::max(kx1[j], b.x1) + one, 0.0f);
+                const float ih = std::max(std::min(ky2[j], b.y2) - std::max(ky1[j], b.y1) + one, 0.0f);
+                const float inter = iw * ih;
+                const float uni = ka[j] + b.area - inter;
+                hit |= static_cast<int>(inter / uni > thr);
+            }
+            if (hit) return true;
+        }
+        return false;
+    }
+};
 
 }  // namespace
 
@@ -51,29 +83,23 @@ void nms(const float* boxes, const float* scores, const int32_t* class_ids, int6
     }
 
     const int64_t max_det = params.max_detections > 0 ? params.max_detections : n;
-    // Greedy NMS is equivalent to: keep a box iff no previously kept box (of its class)
-    // overlaps it by more than the threshold. Kept boxes are grouped per class so that
-    // class-aware suppression only compares within a class.
-    std::vector<Box> kept_boxes;
-    std::vector<int32_t> kept_cls;
-    kept_boxes.reserve(64);
-    kept_cls.reserve(64);
+    // Greedy NMS is equivalent to: keep a box iff no previously kept box of its class
+    // overlaps it by more than the threshold. Kept boxes are grouped per class.
+    std::vector<KeptSet> sets;
+    std::unordered_map<int32_t, size_t> set_of_class;
     for (const int64_t i : order) {
         const float* b = boxes + 4 * i;
-        Box cur{b[0], b[1], b[2], b[3],
-                std::max(0.0f, b[2] - b[0] + one) * std::max(0.0f, b[3] - b[1] + one)};
+        const Box cur{b[0], b[1], b[2], b[3],
+                      std::max(0.0f, b[2] - b[0] + one) * std::max(0.0f, b[3] - b[1] + one)};
         const int32_t c = class_ids ? class_ids[i] : 0;
-        bool suppressed = false;
-        for (size_t k = 0; k < kept_boxes.size(); ++k) {
-            if (kept_cls[k] != c) continue;
-            if (iou(kept_boxes[k], cur, one) > params.iou_threshold) {
-                suppressed = true;
-                break;
-            }
+        auto it = set_of_class.find(c);
+        if (it == set_of_class.end()) {
+            it = set_of_class.emplace(c, sets.size()).first;
+            sets.emplace_back();
         }
-        if (suppressed) continue;
-        kept_boxes.push_back(cur);
-        kept_cls.push_back(c);
+        KeptSet& kept = sets[it->second];
+        if (kept.suppresses(cur, one, params.iou_threshold)) continue;
+        kept.add(cur);
         keep.push_back(i);
         if (static_cast<int64_t>(keep.size()) >= max_det) break;
     }

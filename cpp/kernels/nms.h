@@ -7,6 +7,7 @@
 //   * top_k > 0: only the first top_k boxes of that order enter the suppression.
 //   * A box is suppressed when IoU(kept, box) > iou_threshold (strict) with a kept box of
 //     the same class (class_ids given, class-aware) or with any kept box (class_ids null).
+//     (A negative iou_threshold thus keeps only the best box of each class.)
 //   * IoU: inter / (area_a + area_b - inter); with plus_one the legacy pixel convention
 //     w = x2 - x1 + 1 is used for the intersection and both areas. A zero union gives IoU 0.
 //   * At most max_detections indices are returned (<= 0: no limit), by descending score.

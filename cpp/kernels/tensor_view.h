@@ -39,6 +39,26 @@ struct TensorView {
     }
 };
 
+// Calls fn(k, offset) for channels c0 + k, k = 0..n-1, of the cell at `cell_offset`
+// (= y * stride_h + x * stride_w), without a division per channel.
+template <typename Fn>
+inline void for_channels(const TensorView& v, int64_t c0, int64_t n, int64_t cell_offset, Fn&& fn) {
+    if (v.c2 == 1) {
+        int64_t off = c0 * v.stride_c1 + cell_offset;
+        for (int64_t k = 0; k < n; ++k, off += v.stride_c1) fn(k, off);
+        return;
+    }
+    int64_t block = c0 / v.c2, lane = c0 % v.c2;
+    int64_t base = block * v.stride_c1 + cell_offset;
+    for (int64_t k = 0; k < n; ++k) {
+        fn(k, base + lane);
+        if (++lane == v.c2) {
+            lane = 0;
+            base += v.stride_c1;
+        }
+    }
+}
+
 // Builds the view of a dense NCHW (1, C, H, W) buffer.
 inline TensorView nchw_view(const void* data, DType dtype, int64_t c, int64_t h, int64_t w,
                             float scale = 1.0f, int32_t zero_point = 0) {

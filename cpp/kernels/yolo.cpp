@@ -9,37 +9,83 @@ namespace rknn_fast::kernels {
 namespace {
 
 // Per-dtype access to raw values. `Key` is the domain in which thresholds and argmax are
-// evaluated: the raw integer for quantized tensors (monotonic in the dequantized value
-// because scale > 0), the float value for float tensors.
+// evaluated, chosen so that comparisons vectorize: the raw integer for quantized tensors
+// (monotonic in the dequantized value because scale > 0), a sign-magnitude integer for
+// float16 (monotonic in the value, NaN mapped below everything), the value for float32
+// (NaN never compares greater, so it is ignored by the max).
 template <typename T>
 struct Elem;
 
 template <>
 struct Elem<int8_t> {
-    using Key = int32_t;
+    using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
     static Key key(int8_t v) { return v; }
-    static Key lowest() { return std::numeric_limits<int32_t>::min(); }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView& v) {
+        return static_cast<float>(k - v.zero_point) * v.scale;
+    }
+    static Key threshold(float thr, const TensorView& v) {
+        // In [lo, hi + 1] of the 8-bit range, so it fits.
+        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::Int8));
+    }
 };
 template <>
 struct Elem<uint8_t> {
-    using Key = int32_t;
+    using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
     static Key key(uint8_t v) { return v; }
-    static Key lowest() { return std::numeric_limits<int32_t>::min(); }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView& v) {
+        return static_cast<float>(k - v.zero_point) * v.scale;
+    }
+    static Key threshold(float thr, const TensorView& v) {
+        // In [lo, hi + 1] of the 8-bit range, so it fits.
+        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::UInt8));
+    }
 };
 struct Half {
     uint16_t bits;
 };
 template <>
 struct Elem<Half> {
-    using Key = float;
-    static Key key(Half v) { return half_to_float(v.bits); }
-    static Key lowest() { return -std::numeric_limits<float>::infinity(); }
+    // Sign-magnitude bits -> two's complement int16 (monotonic in the value, -0 == +0);
+    // NaN maps to the lowest key so that it never wins a maximum or passes a threshold.
+    using Key = int16_t;
+    static Key key(Half h) {
+        const int32_t b = h.bits;
+        const int32_t mag = b & 0x7fff;
+        const int32_t neg = -(b >> 15);  // 0 or -1
+        const int32_t k = (mag ^ neg) - neg;
+        return static_cast<Key>(mag > 0x7c00 ? -0x8000 : k);
+    }
+    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
+    static float value(Key k, const TensorView&) {
+        const int32_t kk = k;
+        const uint16_t bits =
+            kk >= 0 ? static_cast<uint16_t>(kk) : static_cast<uint16_t>(0x8000 | (-kk));
+        return half_to_float(bits);
+    }
+    // Smallest key whose value is >= thr (keys are monotonic: binary search over them);
+    // 0x7c01 (above +inf) when none is.
+    static Key threshold(float thr, const TensorView& v) {
+        if (std::isnan(thr)) return 0x7c01;
+        int32_t lo = -0x7c00, hi = 0x7c01;
+        while (lo < hi) {
+            const int32_t mid = lo + (hi - lo) / 2;
+            if (value(static_cast<Key>(mid), v) >= thr)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return static_cast<Key>(lo);
+    }
 };
 template <>
 struct Elem<float> {
     using Key = float;
     static Key key(float v) { return v; }
     static Key lowest() { return -std::numeric_limits<float>::infinity(); }
+    static float value(Key k, const TensorView&) { return k; }
+    static Key threshold(float thr, const TensorView&) { return thr; }
 };
 
 template <typename T>
@@ -67,14 +113,9 @@ void with_dtype(DType dtype, Fn&& fn) {
     }
 }
 
-// Threshold `thr` (a float in the raw-score domain) expressed as a Key of T.
 template <typename T>
 typename Elem<T>::Key key_threshold(float thr, const TensorView& v) {
-    if constexpr (std::is_same_v<typename Elem<T>::Key, int32_t>) {
-        return quantized_threshold(thr, v.scale, v.zero_point, v.dtype);
-    } else {
-        return thr;
-    }
+    return Elem<T>::threshold(thr, v);
 }
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
@@ -90,73 +131,140 @@ typename Elem<T>::Key argmax_cell(const TensorView& v, int64_t c0, int64_t n, in
                                   int64_t& best_c) {
     using E = Elem<T>;
     const T* p = static_cast<const T*>(v.data);
-    const int64_t cell = y * v.stride_h + x * v.stride_w;
     auto best = E::lowest();
-    best_c = -1;
-    for (int64_t k = 0; k < n; ++k) {
-        const int64_t c = c0 + k;
-        const auto val = E::key(p[(c / v.c2) * v.stride_c1 + (c % v.c2) + cell]);
+    int64_t bc = -1;
+    for_channels(v, c0, n, y * v.stride_h + x * v.stride_w, [&](int64_t k, int64_t off) {
+        const auto val = E::key(p[off]);
         if (val > best) {
             best = val;
-            best_c = k;
+            bc = k;
         }
-    }
+    });
+    best_c = bc;
     return best;
 }
 
-// Plane-wise first-max argmax over channels [c0, c0 + n) for every cell of an H x W grid
-// (better memory access than per-cell scans for NCHW). best/best_c hold H*W entries.
+// Row maximum: best[x] = max(best[x], key(row[x * step])), NaN keys never win.
 template <typename T>
-void argmax_planes(const TensorView& v, int64_t c0, int64_t n,
-                   std::vector<typename Elem<T>::Key>& best, std::vector<int32_t>& best_c) {
+void max_row(const T* __restrict row, int64_t step, typename Elem<T>::Key* __restrict best,
+             int64_t w) {
     using E = Elem<T>;
-    const T* p = static_cast<const T*>(v.data);
-    const int64_t h = v.height, w = v.width;
-    best.assign(static_cast<size_t>(h * w), E::lowest());
-    best_c.assign(static_cast<size_t>(h * w), -1);
-    for (int64_t k = 0; k < n; ++k) {
-        const int64_t c = c0 + k;
-        const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
-        const int32_t kk = static_cast<int32_t>(k);
-        for (int64_t y = 0; y < h; ++y) {
-            const T* row = plane + y * v.stride_h;
-            auto* brow = best.data() + y * w;
-            int32_t* crow = best_c.data() + y * w;
-            if (v.stride_w == 1) {
-                for (int64_t x = 0; x < w; ++x) {
-                    const auto val = E::key(row[x]);
-                    const bool gt = val > brow[x];
-                    brow[x] = gt ? val : brow[x];
-                    crow[x] = gt ? kk : crow[x];
-                }
-            } else {
-                for (int64_t x = 0; x < w; ++x) {
-                    const auto val = E::key(row[x * v.stride_w]);
-                    const bool gt = val > brow[x];
-                    brow[x] = gt ? val : brow[x];
-                    crow[x] = gt ? kk : crow[x];
-                }
-            }
+    if (step == 1) {
+        for (int64_t x = 0; x < w; ++x) {
+            const auto val = E::key(row[x]);
+            best[x] = val > best[x] ? val : best[x];
+        }
+    } else {
+        for (int64_t x = 0; x < w; ++x) {
+            const auto val = E::key(row[x * step]);
+            best[x] = val > best[x] ? val : best[x];
         }
     }
 }
 
-template <typename Key>
-float key_to_float(Key k, const TensorView& v) {
-    if constexpr (std::is_same_v<Key, int32_t>) {
-        return static_cast<float>(k - v.zero_point) * v.scale;
-    } else {
-        return k;
+// Per-cell maximum over channels [c0, c0 + n) of a dense NC1HWC2 tensor (c0 a multiple of
+// c2): blocks are (H*W, C2) arrays of the same shape, so first an element-wise maximum
+// across the full blocks (contiguous, vectorizes), then the valid lanes of the last partial
+// block, then a maximum over the C2 lanes of each cell.
+template <typename T>
+void max_blocks(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>::Key* best) {
+    using E = Elem<T>;
+    using Key = typename E::Key;
+    const T* p = static_cast<const T*>(v.data);
+    const int64_t hw = v.height * v.width, c2 = v.c2;
+    const int64_t first = c0 / c2, full = n / c2, rem = n % c2;
+    std::vector<Key> acc(static_cast<size_t>(hw * c2), E::lowest());
+    Key* __restrict a = acc.data();
+    for (int64_t b = 0; b < full; ++b) {
+        const T* __restrict blk = p + (first + b) * v.stride_c1;
+        for (int64_t i = 0; i < hw * c2; ++i) {
+            const Key val = E::key(blk[i]);
+            a[i] = val > a[i] ? val : a[i];
+        }
+    }
+    if (rem) {
+        const T* blk = p + (first + full) * v.stride_c1;
+        for (int64_t cell = 0; cell < hw; ++cell)
+            for (int64_t k = 0; k < rem; ++k) {
+                const Key val = E::key(blk[cell * c2 + k]);
+                Key& dst = a[cell * c2 + k];
+                dst = val > dst ? val : dst;
+            }
+    }
+    for (int64_t cell = 0; cell < hw; ++cell) {
+        Key m = best[cell];
+        for (int64_t k = 0; k < c2; ++k) m = a[cell * c2 + k] > m ? a[cell * c2 + k] : m;
+        best[cell] = m;
     }
 }
 
-void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, int64_t y, int64_t x,
-                 float sx, float sy, float score, int32_t cls, int64_t anchor, Candidates& out) {
+// Cells of an H x W grid whose maximum over channels [c0, c0 + n) reaches `thr`, with
+// their first-max class. Two passes: a vectorizable running maximum over whole planes
+// (contiguous for NCHW), then the class index only for the few cells that pass.
+template <typename T>
+void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>::Key thr,
+                   std::vector<int64_t>& cells, std::vector<typename Elem<T>::Key>& best_out,
+                   std::vector<int32_t>& cls_out) {
+    using E = Elem<T>;
+    const T* p = static_cast<const T*>(v.data);
+    const int64_t h = v.height, w = v.width;
+    std::vector<typename E::Key> best(static_cast<size_t>(h * w), E::lowest());
+    const bool dense_blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 &&
+                              v.stride_h == w * v.c2 && v.stride_c1 >= h * w * v.c2;
+    if (dense_blocks) {
+        max_blocks<T>(v, c0, n, best.data());
+    } else {
+        for (int64_t k = 0; k < n; ++k) {
+            const int64_t c = c0 + k;
+            const T* plane = p + (c / v.c2) * v.stride_c1 + (c % v.c2);
+            for (int64_t y = 0; y < h; ++y)
+                max_row<T>(plane + y * v.stride_h, v.stride_w, best.data() + y * w, w);
+        }
+    }
+    cells.clear();
+    best_out.clear();
+    cls_out.clear();
+    for (int64_t i = 0; i < h * w; ++i) {
+        const auto b = best[static_cast<size_t>(i)];
+        if (!(b >= thr)) continue;
+        const int64_t y = i / w, x = i % w;
+        const int64_t cell = y * v.stride_h + x * v.stride_w;
+        int64_t found = -1;
+        for_channels(v, c0, n, cell, [&](int64_t k, int64_t off) {
+            if (found < 0 && E::key(p[off]) == b) found = k;
+        });
+        if (found < 0) continue;  // only NaN keys (lowest) can get here
+        cells.push_back(i);
+        best_out.push_back(b);
+        cls_out.push_back(static_cast<int32_t>(found));
+    }
+}
+
+// Lazily built exp table of a quantized box tensor (worth it from a few survivors on).
+struct LazyExpTable {
+    const TensorView* view;
+    bool built = false;
+    DflExpTable table;
+    const DflExpTable* get() {
+        if (view->dtype != DType::Int8 && view->dtype != DType::UInt8) return nullptr;
+        if (!built) {
+            table.build(view->scale);
+            built = true;
+        }
+        return &table;
+    }
+};
+
+void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, LazyExpTable& lut, int64_t y,
+                 int64_t x, float sx, float sy, float score, int32_t cls, int64_t anchor,
+                 Candidates& out) {
     const int64_t r = prm.reg_max;
-    const float dl = dfl_expectation(br.box, 0, y, x, r);
-    const float dt = dfl_expectation(br.box, r, y, x, r);
-    const float dr = dfl_expectation(br.box, 2 * r, y, x, r);
-    const float db = dfl_expectation(br.box, 3 * r, y, x, r);
+    const DflExpTable* t = lut.get();
+    auto side = [&](int64_t k) {
+        return t ? dfl_expectation_quantized(br.box, *t, k * r, y, x, r)
+                 : dfl_expectation(br.box, k * r, y, x, r);
+    };
+    const float dl = side(0), dt = side(1), dr = side(2), db = side(3);
     const float cx = static_cast<float>(x) + 0.5f;
     const float cy = static_cast<float>(y) + 0.5f;
     const float x1 = (cx - dl) * sx, y1 = (cy - dt) * sy;
@@ -193,13 +301,40 @@ float dfl_expectation(const TensorView& view, int64_t base_c, int64_t y, int64_t
     float vals[64];
     float buf_max = -std::numeric_limits<float>::infinity();
     const int64_t n = std::min<int64_t>(reg_max, 64);
-    for (int64_t b = 0; b < n; ++b) {
-        vals[b] = load_float(view, view.offset(base_c + b, y, x));
-        buf_max = std::max(buf_max, vals[b]);
-    }
+    for_channels(view, base_c, n, y * view.stride_h + x * view.stride_w,
+                 [&](int64_t b, int64_t off) {
+                     vals[b] = load_float(view, off);
+                     buf_max = std::max(buf_max, vals[b]);
+                 });
     float sum = 0.0f, acc = 0.0f;
     for (int64_t b = 0; b < n; ++b) {
         const float e = std::exp(vals[b] - buf_max);
+        sum += e;
+        acc += e * static_cast<float>(b);
+    }
+    return acc / sum;
+}
+
+void DflExpTable::build(float scale) {
+    for (int k = 0; k < 256; ++k)
+        weight[k] = static_cast<float>(std::exp(-static_cast<double>(k) * scale));
+}
+
+float dfl_expectation_quantized(const TensorView& view, const DflExpTable& table, int64_t base_c,
+                                int64_t y, int64_t x, int64_t reg_max) {
+    int32_t q[64];
+    int32_t m = std::numeric_limits<int32_t>::min();
+    const int64_t n = std::min<int64_t>(reg_max, 64);
+    const bool is_signed = view.dtype == DType::Int8;
+    for_channels(view, base_c, n, y * view.stride_h + x * view.stride_w,
+                 [&](int64_t b, int64_t off) {
+                     q[b] = is_signed ? static_cast<const int8_t*>(view.data)[off]
+                                      : static_cast<const uint8_t*>(view.data)[off];
+                     m = std::max(m, q[b]);
+                 });
+    float sum = 0.0f, acc = 0.0f;
+    for (int64_t b = 0; b < n; ++b) {
+        const float e = table.weight[m - q[b]];  // exp(deq(q) - deq(max)), 0 <= m - q < 256
         sum += e;
         acc += e * static_cast<float>(b);
     }
@@ -215,13 +350,14 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
         const int64_t h = br.cls.height, w = br.cls.width, nc = br.cls.channels;
         const float sx = prm.input_w / static_cast<float>(w);
         const float sy = prm.input_h / static_cast<float>(h);
+        LazyExpTable lut{&br.box, false, {}};
         with_dtype(br.cls.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
             const auto kthr = key_threshold<T>(thr, br.cls);
             auto emit = [&](int64_t y, int64_t x, typename Elem<T>::Key best, int64_t c) {
-                float s = key_to_float(best, br.cls);
+                float s = Elem<T>::value(best, br.cls);
                 if (prm.scores == ScoreKind::Logit) s = sigmoid(s);
-                push_v8_box(br, prm, y, x, sx, sy, s, static_cast<int32_t>(c),
+                push_v8_box(br, prm, lut, y, x, sx, sy, s, static_cast<int32_t>(c),
                             anchor_base + y * w + x, out);
             };
             if (br.has_score_sum && prm.use_score_sum) {
@@ -243,15 +379,12 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     }
                 });
             } else {
+                std::vector<int64_t> cells;
                 std::vector<typename Elem<T>::Key> best;
                 std::vector<int32_t> best_c;
-                argmax_planes<T>(br.cls, 0, nc, best, best_c);
-                for (int64_t y = 0; y < h; ++y)
-                    for (int64_t x = 0; x < w; ++x) {
-                        const size_t i = static_cast<size_t>(y * w + x);
-                        if (best_c[i] < 0 || !(best[i] >= kthr)) continue;
-                        emit(y, x, best[i], best_c[i]);
-                    }
+                argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
+                for (size_t i = 0; i < cells.size(); ++i)
+                    emit(cells[i] / w, cells[i] % w, best[i], best_c[i]);
             }
         });
         anchor_base += h * w;
@@ -260,17 +393,17 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
 
 void decode_flat(const TensorView& v, const FlatParams& prm, Candidates& out) {
     const float thr = score_domain_threshold(prm.conf, prm.scores);
-    const int64_t nc = v.channels - 4, n = v.width;
+    const int64_t nc = v.channels - 4;
     with_dtype(v.dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
         const auto kthr = key_threshold<T>(thr, v);
+        std::vector<int64_t> cells;
         std::vector<typename Elem<T>::Key> best;
         std::vector<int32_t> best_c;
-        argmax_planes<T>(v, 4, nc, best, best_c);
-        for (int64_t i = 0; i < n; ++i) {
-            const size_t u = static_cast<size_t>(i);
-            if (best_c[u] < 0 || !(best[u] >= kthr)) continue;
-            float s = key_to_float(best[u], v);
+        argmax_planes<T>(v, 4, nc, kthr, cells, best, best_c);
+        for (size_t u = 0; u < cells.size(); ++u) {
+            const int64_t i = cells[u];
+            float s = Elem<T>::value(best[u], v);
             if (prm.scores == ScoreKind::Logit) s = sigmoid(s);
             const float cx = load_float(v, v.offset(0, 0, i));
             const float cy = load_float(v, v.offset(1, 0, i));
@@ -310,14 +443,15 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                 const int64_t c0 = a * per;
                 const float aw = prm.anchors[(bi * na + a) * 2];
                 const float ah = prm.anchors[(bi * na + a) * 2 + 1];
+                const int64_t obj_base = v.offset(c0 + 4, 0, 0);
                 for (int64_t y = 0; y < h; ++y) {
                     for (int64_t x = 0; x < w; ++x) {
-                        const auto obj_k = E::key(p[v.offset(c0 + 4, y, x)]);
+                        const auto obj_k = E::key(p[obj_base + y * v.stride_h + x * v.stride_w]);
                         if (!(obj_k >= kthr)) continue;  // obj >= conf is necessary
                         int64_t c;
                         const auto best = argmax_cell<T>(v, c0 + 5, nc, y, x, c);
                         if (c < 0) continue;
-                        float obj = key_to_float(obj_k, v), cls = key_to_float(best, v);
+                        float obj = E::value(obj_k, v), cls = E::value(best, v);
                         if (logit) {
                             obj = sigmoid(obj);
                             cls = sigmoid(cls);
@@ -353,6 +487,7 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
         using E = Elem<T>;
         const auto kthr = key_threshold<T>(prm.conf, v);
         const T* p = static_cast<const T*>(v.data);
+        const int64_t obj_base = v.offset(4, 0, 0);
         // Grid position of anchor i, walking levels in order (rows then columns).
         int64_t level = 0, level_start = 0;
         int64_t gw = 0, gh = 0;
@@ -371,12 +506,12 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
                 }
                 if (level >= n_strides) break;  // anchors beyond the grids: caller validated
             }
-            const auto obj_k = E::key(p[v.offset(4, 0, i)]);
+            const auto obj_k = E::key(p[obj_base + i * v.stride_w]);
             if (!(obj_k >= kthr)) continue;
             int64_t c;
             const auto best = argmax_cell<T>(v, 5, nc, 0, i, c);
             if (c < 0) continue;
-            const float score = key_to_float(obj_k, v) * key_to_float(best, v);
+            const float score = E::value(obj_k, v) * E::value(best, v);
             if (!(score >= prm.conf)) continue;
             float cx = load_float(v, v.offset(0, 0, i));
             float cy = load_float(v, v.offset(1, 0, i));

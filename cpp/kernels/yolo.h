@@ -65,6 +65,16 @@ float score_domain_threshold(float conf, ScoreKind kind);
 float dfl_expectation(const TensorView& view, int64_t base_c, int64_t y, int64_t x,
                       int64_t reg_max);
 
+// Softmax over quantized logits only depends on integer differences to the maximum:
+// weights exp(-k * scale), k = 0..255, are tabulated once per int8/uint8 tensor.
+struct DflExpTable {
+    float weight[256];
+    void build(float scale);
+};
+// dfl_expectation for an int8/uint8 view using its table (same result to float rounding).
+float dfl_expectation_quantized(const TensorView& view, const DflExpTable& table, int64_t base_c,
+                                int64_t y, int64_t x, int64_t reg_max);
+
 // ---------------------------------------------------------------------------------------
 // YOLOv8 / YOLO11 model-zoo split head (spec §2): per branch box (1, 4*reg_max, H, W),
 // cls (1, nc, H, W), optional score_sum (1, 1, H, W) (clamped sum of class probabilities).

@@ -7,35 +7,16 @@ when a model is opened. See the README for the emulator that runs everything on 
 from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
-from . import convert, errors
+from . import convert, errors, postprocess
 from .errors import RknnError
 from .info import ModelInfo, TensorInfo, inspect
 from .lite import RKNNLite
 from .model import Model, SdkVersion
-from .results import Detections, LetterboxTransform
-from . import postprocess
 from .postprocess import nms
 from .preprocess import letterbox
-from .results import Classification, TextBoxes  # dense-output result types
+from .results import Classification, Detections, LetterboxTransform, TextBoxes
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Classification",
-    "Detections",
-    "LetterboxTransform",
-    "Model",
-    "ModelInfo",
-    "RKNNLite",
-    "RknnError",
-    "SdkVersion",
-    "TensorInfo",
-    "TextBoxes",
-    "__version__",
-    "convert",
-    "errors",
-    "inspect",
-    "letterbox",
-    "nms",
-    "postprocess",
-]
+__all__ = ["Classification", "Detections", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion",
+           "TensorInfo", "__version__", "convert", "errors", "inspect", "letterbox", "nms", "postprocess", "TextBoxes"]

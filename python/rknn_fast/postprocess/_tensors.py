@@ -16,6 +16,7 @@ Quantized (int8/uint8) arrays need a scale and zero point, given by a ``TensorIn
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -57,7 +58,7 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
             raise TypeError(
                 f"expected a TensorInfo or (scale, zero_point) for {name}, got {info!r}"
             ) from None
-    if not (scale > 0.0) or not np.isfinite(scale):
+    if not (scale > 0.0) or not math.isfinite(scale):
         raise ValueError(f"expected a positive finite scale for {name}, got {scale}")
     return scale, zp
 
@@ -65,10 +66,10 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
 def logical_channels(a: np.ndarray, info: InfoLike, channels: Optional[int], name: str) -> int:
     """Logical channel count C of a 4-D or 5-D output."""
     if a.ndim == 4:
-        c = int(a.shape[1])
-        if channels is not None and channels != c:
+        c4 = int(a.shape[1])
+        if channels is not None and channels != c4:
             raise ValueError(f"expected {name} with {channels} channels, got shape {a.shape}")
-        return c
+        return c4
     if a.ndim == 5:
         c1, c2 = int(a.shape[1]), int(a.shape[4])
         c: Optional[int] = channels

@@ -179,7 +179,8 @@ def decode_yolov8(
 
     ``scores``: ``"prob"`` (model-zoo export, sigmoid inside the model), ``"logit"`` (a head
     cut from a stock export) or ``"auto"``: ``"prob"`` when score_sum outputs exist, else
-    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan).
+    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan of the
+    raw buffers, padding lanes of NC1HWC2 included: pass ``scores`` explicitly when known).
     With ``use_score_sum`` cells whose score_sum < conf are skipped after reading one value
     (exact for probabilities, as sum >= max). DFL (max-subtracted softmax over reg_max bins,
     side order l, t, r, b) runs only for cells that pass; box
@@ -397,9 +398,9 @@ def detect_head(outputs: Sequence[np.ndarray]) -> str:
     One 3-D output: ``"flat"`` when it has more columns than rows (1, 4+nc, N), else
     ``"yolox"`` (1, N, 5+nc). Three 4-D/5-D outputs: ``"yolov5"``. Six or nine: ``"yolov8"``.
     """
-    shapes = [getattr(a, "shape", None) for a in outputs]
-    if any(s is None for s in shapes):
+    if not all(isinstance(a, np.ndarray) for a in outputs):
         raise TypeError("expected numpy arrays as outputs")
+    shapes = [a.shape for a in outputs]
     if len(shapes) == 1 and len(shapes[0]) == 3:
         return "flat" if shapes[0][1] < shapes[0][2] else "yolox"
     if len(shapes) == 3 and all(len(s) in (4, 5) for s in shapes):
