@@ -6,7 +6,8 @@
    regions only, int8 dot products) vs the numpy reference (dequantise the whole proto,
    matmul, bilinear to 640x640, crop) (goal: >= 20x faster).
 3. fp16 -> fp32 of the YOLOv8-pose outputs (3 heads (1,65,H,W) + keypoints (1,17,3,8400)):
-   rknn_fast vs numpy ``astype`` vs a memcpy of the fp32 bytes written (goal: <= 2x memcpy).
+   rknn_fast.convert.fp16_to_fp32 (the runtime branch's kernel, cpp/kernels/convert.*) vs numpy
+   ``astype`` vs a memcpy of the fp32 bytes written (goal: <= 2x memcpy).
 
 Every comparison checks the outputs are equal to the baseline's. Results: bench/results/.
 Run: python bench/bench_dense.py [--repeat N]
@@ -23,7 +24,7 @@ import time
 
 import numpy as np
 
-from rknn_fast import _core
+from rknn_fast import convert
 from rknn_fast.postprocess import argmax_classes, instance_masks
 
 
@@ -105,7 +106,7 @@ def bench_fp16(repeat: int) -> dict:
 
     def ours():
         for s, d in zip(outs, dsts):
-            _core._fp16_to_fp32(s, d)
+            convert.fp16_to_fp32(s, out=d)
 
     ours()
     for s, d in zip(outs, dsts):

@@ -6,8 +6,8 @@
 // scanning classes in increasing order), as in the PP-Seg and DeepLabV3 demos.
 // int8 scores are compared raw: with one positive scale for the whole tensor the
 // dequantisation is monotonic, so the argmax is exact. fp16 scores are compared on an
-// integer key ordering like the float values (+0 == -0). NaN: results are unspecified (fp32 compares with `>`,
-// fp16 orders NaN beyond +/-inf): keep NaNs out of score tensors.
+// integer key ordering like the float values (+0 == -0). NaN: results are unspecified
+// (fp32 compares with `>`, fp16 orders NaN beyond +/-inf): keep NaNs out of score tensors.
 #pragma once
 
 #include <cstdint>
