@@ -282,3 +282,195 @@ def unletterbox(xyxy: np.ndarray, scale: float, pad_x: float, pad_y: float, src_
     b[:, 0::2] = np.clip((b[:, 0::2] - pad_x) / scale, 0, src_hw[1])
     b[:, 1::2] = np.clip((b[:, 1::2] - pad_y) / scale, 0, src_hw[0])
     return b
+
+
+# =========================================================================================
+# Dense-output references (branch `dense`: segmentation, masks, pose, faces, text,
+# classification). Written independently of the kernels: plain numpy, float64, loops where
+# that is clearer.
+# =========================================================================================
+
+
+def ref_logical_chw(scores: np.ndarray, layout: str, classes: Optional[int] = None) -> np.ndarray:
+    """Any supported layout -> (C, H, W) copy (float64 for float inputs, int for int8)."""
+    if layout == "NCHW":
+        x = scores[0] if scores.ndim == 4 else scores
+    elif layout == "NHWC":
+        x = (scores[0] if scores.ndim == 4 else scores).transpose(2, 0, 1)
+    else:  # NC1HWC2
+        c1, h, w, c2 = scores.shape[1:]
+        x = scores[0].transpose(0, 3, 1, 2).reshape(c1 * c2, h, w)[: classes or c1 * c2]
+    if x.dtype == np.float16:
+        return x.astype(np.float64)
+    return x.astype(np.float64) if x.dtype.kind == "f" else x.astype(np.int64)
+
+
+def ref_argmax(chw: np.ndarray) -> np.ndarray:
+    """First maximum along classes (np.argmax returns the lowest index on ties)."""
+    return np.argmax(chw, axis=0)
+
+
+def ref_nearest_indices(n_out: int, a: float, b: float, size: int) -> np.ndarray:
+    return np.clip(np.floor((np.arange(n_out) + 0.5) * a + b), 0, size - 1).astype(np.int64)
+
+
+def ref_resample_nearest(cmap: np.ndarray, ax: float, bx: float, ay: float, by: float,
+                         oh: int, ow: int) -> np.ndarray:
+    ys = ref_nearest_indices(oh, ay, by, cmap.shape[0])
+    xs = ref_nearest_indices(ow, ax, bx, cmap.shape[1])
+    return cmap[ys[:, None], xs[None, :]]
+
+
+def ref_bilinear_taps(n_out: int, a: float, b: float, size: int):
+    """align_corners=False taps with edge replication: (i0, i1, w1) per output index."""
+    src = np.maximum((np.arange(n_out) + 0.5) * a + b - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    i1 = np.minimum(i0 + 1, size - 1)
+    w1 = np.where(i1 > i0, src - i0, 0.0)
+    return i0, i1, w1
+
+
+def ref_bilinear(planes: np.ndarray, ax: float, bx: float, ay: float, by: float,
+                 oh: int, ow: int) -> np.ndarray:
+    """(C, H, W) -> (C, oh, ow) bilinear samples at mapped pixel centres (float64)."""
+    p = planes.astype(np.float64)
+    y0, y1, wy = ref_bilinear_taps(oh, ay, by, p.shape[1])
+    x0, x1, wx = ref_bilinear_taps(ow, ax, bx, p.shape[2])
+    top = p[:, y0][:, :, x0] * (1 - wx) + p[:, y0][:, :, x1] * wx
+    bot = p[:, y1][:, :, x0] * (1 - wx) + p[:, y1][:, :, x1] * wx
+    return top * (1 - wy)[None, :, None] + bot * wy[None, :, None]
+
+
+def ref_instance_masks(proto: np.ndarray, proto_zp: int, coeffs: np.ndarray,
+                       coeff_zps: Optional[np.ndarray], boxes: np.ndarray, model_hw, scale: float,
+                       pad_x: float, pad_y: float, out_hw):
+    """Full-proto reference: dequantise everything, logits for the whole 160x160 grid,
+    bilinear to every image pixel, crop to the box. Returns (masks bool, logits float64)."""
+    k, hp, wp = proto.shape
+    p = proto.astype(np.float64) - (proto_zp if proto.dtype == np.int8 else 0)
+    c = coeffs.astype(np.float64)
+    if coeffs.dtype == np.int8:
+        c = c - np.asarray(coeff_zps, np.float64)[:, None]
+    full = (c @ p.reshape(k, -1)).reshape(-1, hp, wp)
+    mh, mw = model_hw
+    oh, ow = out_hw
+    logits = ref_bilinear(full, scale * wp / mw, pad_x * wp / mw, scale * hp / mh, pad_y * hp / mh, oh, ow)
+    masks = logits > 0
+    xs, ys = np.arange(ow), np.arange(oh)
+    for i, b in enumerate(boxes.astype(np.float64)):
+        x1, x2 = (b[0] - pad_x) / scale, (b[2] - pad_x) / scale
+        y1, y2 = (b[1] - pad_y) / scale, (b[3] - pad_y) / scale
+        inside = ((ys >= y1) & (ys < y2))[:, None] & ((xs >= x1) & (xs < x2))[None, :]
+        masks[i] &= inside
+        logits[i][~inside] = -np.inf
+    return masks, logits
+
+
+def ref_merged_class_map(masks: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+    out = np.zeros(masks.shape[1:], np.uint8)
+    for m, c in zip(masks, class_ids):
+        out[m & (out == 0)] = c + 1
+    return out
+
+
+def ref_yolov8_pose(heads: Sequence[np.ndarray], qps, conf: float, model_hw, reg_max: int = 16):
+    """Candidates (boxes xyxy, scores, anchor index) from (1, 65, H, W) NCHW heads."""
+    thr = math.log(conf / (1 - conf))
+    rows = []
+    offset = 0
+    for head, qp in zip(heads, qps):
+        x = head[0].astype(np.float64)
+        if head.dtype == np.int8:
+            x = (x - qp[1]) * qp[0]
+        _, h, w = x.shape
+        sx, sy = model_hw[1] / w, model_hw[0] / h
+        for i in range(h):
+            for j in range(w):
+                logit = x[4 * reg_max, i, j]
+                if logit < thr:
+                    continue
+                d = []
+                for side in range(4):
+                    v = x[side * reg_max:(side + 1) * reg_max, i, j]
+                    e = np.exp(v - v.max())
+                    d.append(float((e * np.arange(reg_max)).sum() / e.sum()))
+                rows.append(([(j + 0.5 - d[0]) * sx, (i + 0.5 - d[1]) * sy, (j + 0.5 + d[2]) * sx,
+                              (i + 0.5 + d[3]) * sy], 1 / (1 + math.exp(-logit)), offset + i * w + j))
+        offset += h * w
+    boxes = np.array([r[0] for r in rows], np.float64).reshape(-1, 4)
+    return boxes, np.array([r[1] for r in rows]), np.array([r[2] for r in rows], np.int64)
+
+
+def ref_retinaface_priors(model_hw) -> np.ndarray:
+    h, w = model_hw
+    out = []
+    for step, sizes in ((8, (16, 32)), (16, (64, 128)), (32, (256, 512))):
+        for i in range(math.ceil(h / step)):
+            for j in range(math.ceil(w / step)):
+                for s in sizes:
+                    out.append([(j + 0.5) * step / w, (i + 0.5) * step / h, s / w, s / h])
+    return np.array(out, np.float64)
+
+
+def ref_retinaface(loc, conf, landm, model_hw, threshold: float):
+    pri = ref_retinaface_priors(model_hw)
+    loc, conf, landm = (a.reshape(a.shape[-2], a.shape[-1]).astype(np.float64) for a in (loc, conf, landm))
+    keep = np.flatnonzero(conf[:, 1] > threshold)
+    p = pri[keep]
+    cxcy = p[:, :2] + loc[keep, :2] * 0.1 * p[:, 2:]
+    wh = p[:, 2:] * np.exp(loc[keep, 2:] * 0.2)
+    scale = np.array([model_hw[1], model_hw[0]], np.float64)
+    boxes = np.concatenate([(cxcy - wh / 2) * scale, (cxcy + wh / 2) * scale], 1)
+    lm = (p[:, None, :2] + landm[keep].reshape(-1, 5, 2) * 0.1 * p[:, None, 2:]) * scale
+    return boxes, conf[keep, 1], lm, keep
+
+
+def ref_blazeface_anchors_front() -> np.ndarray:
+    out = []
+    for grid, per_cell in ((16, 2), (8, 6)):
+        for i in range(grid):
+            for j in range(grid):
+                for _ in range(per_cell):
+                    out.append([(j + 0.5) / grid, (i + 0.5) / grid, 1.0, 1.0])
+    return np.array(out, np.float64)
+
+
+def ref_softmax_topk(logits: np.ndarray, k: int):
+    x = logits.reshape(-1).astype(np.float64)
+    e = np.exp(x - x.max())
+    p = e / e.sum()
+    order = sorted(range(x.size), key=lambda i: (-p[i], i))[:k]
+    return np.array(order), p[order]
+
+
+def ref_dbnet(prob: np.ndarray, thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, max_candidates=1000,
+              min_size=3.0, dilation=True):
+    """DBNet post-processing with an independent unclip (grow the min-area rectangle by the
+    offset distance on every side, the round-join offset's bounding rectangle) and scoring
+    on a full-size fillPoly mask. Returns [(quad, score)]
+    in map pixels; quads as cv2.boxPoints of the grown rectangle (unordered corners)."""
+    import cv2
+
+    bitmap = (prob > thresh).astype(np.uint8)
+    if dilation:
+        bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
+    contours = cv2.findContours(bitmap * 255, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[-2]
+    out = []
+    for cnt in contours[:max_candidates]:
+        (cx, cy), (w, h), ang = cv2.minAreaRect(cnt.reshape(-1, 1, 2).astype(np.float32))
+        if min(w, h) < min_size:
+            continue
+        box = cv2.boxPoints(((cx, cy), (w, h), ang)).astype(np.float64)
+        # fast score (rapidocr semantics): mean over the quad rasterised by cv2.fillPoly at
+        # integer-truncated corners, here on a full-size mask instead of the cropped window
+        mask = np.zeros(prob.shape, np.uint8)
+        cv2.fillPoly(mask, [box.astype(np.int32).reshape(-1, 1, 2)], 1)
+        score = float(prob[mask.astype(bool)].mean()) if mask.any() else 0.0
+        if score < box_thresh:
+            continue
+        d = w * h * unclip_ratio / (2 * (w + h))
+        gw, gh = w + 2 * d, h + 2 * d
+        if min(gw, gh) < min_size + 2:
+            continue
+        out.append((cv2.boxPoints(((cx, cy), (gw, gh), ang)), score))
+    return out

@@ -15,9 +15,12 @@ from .model import Model, SdkVersion
 from .detector import Detector
 from .postprocess import nms
 from .preprocess import letterbox
-from .results import Detections, LetterboxTransform
+from .results import Classification, Detections, LetterboxTransform, TextBoxes
 
 __version__ = "0.1.0"
 
-__all__ = ["Detections", "Detector", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite", "RknnError", "SdkVersion",
-           "TensorInfo", "__version__", "convert", "errors", "inspect", "letterbox", "nms", "postprocess"]
+__all__ = [
+    "Classification", "Detections", "Detector", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite",
+    "RknnError", "SdkVersion", "TensorInfo", "TextBoxes", "__version__", "convert", "errors", "inspect",
+    "letterbox", "nms", "postprocess",
+]

@@ -159,3 +159,39 @@ class LetterboxTransform:
         b[:, 0::2] = b[:, 0::2] * np.float32(self.scale) + np.float32(self.pad_x)
         b[:, 1::2] = b[:, 1::2] * np.float32(self.scale) + np.float32(self.pad_y)
         return b
+
+
+@dataclass
+class Classification:
+    """Top-k classes of one image.
+
+    * ``class_ids``: int32 (k,), most probable first (ties: lower class id first).
+    * ``scores``: float32 (k,) probabilities (softmax of the logits) or raw scores when the
+      decoder was asked not to apply a softmax.
+    * ``names``: the class names of ``class_ids`` when names were given, else None.
+    """
+
+    class_ids: np.ndarray
+    scores: np.ndarray
+    names: Optional[Sequence[str]] = None
+
+    def __len__(self) -> int:
+        return int(self.class_ids.shape[0])
+
+
+@dataclass
+class TextBoxes:
+    """Detected text regions in image pixels.
+
+    * ``quads``: float32 (N, 4, 2) rotated rectangles, corners clockwise from top-left
+      (x, y).
+    * ``xyxy``: float32 (N, 4) axis-aligned bounds of the quads (clipped to the image).
+    * ``scores``: float32 (N,) mean probability inside the region before unclipping.
+    """
+
+    quads: np.ndarray
+    xyxy: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])

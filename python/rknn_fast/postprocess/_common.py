@@ -1,0 +1,119 @@
+"""Helpers shared by the dense decoders: layout descriptions and argument checks."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ..results import LetterboxTransform
+
+_SCORE_DTYPES = (np.int8, np.float16, np.float32)
+
+
+def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(a).__name__}")
+    if a.dtype not in [np.dtype(d) for d in allowed]:
+        names = ", ".join(np.dtype(d).name for d in allowed)
+        raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
+
+
+def planes(
+    scores: np.ndarray, layout: str, classes: Optional[int] = None, width: Optional[int] = None
+) -> Tuple[np.ndarray, Tuple[int, int, int, int, int, int, int]]:
+    """Describes ``scores`` as (classes, height, width) planes read in place.
+
+    Returns the C-contiguous array and (classes, height, width, c2, stride_c1, stride_h,
+    stride_w) in elements. Layouts: ``"NCHW"`` (1, C, H, W) or (C, H, W); ``"NHWC"``
+    (1, H, W, C) or (H, W, C); ``"NC1HWC2"`` (1, C1, H, W', C2) with ``classes`` <= C1*C2
+    (default C1*C2) and ``width`` <= W' (default W', for row-padded native buffers).
+    """
+    check_dtype("scores", scores)
+    if not scores.flags.c_contiguous:
+        raise ValueError("scores: expected a C-contiguous array (native output buffers are)")
+    layout = layout.upper()
+    shape = scores.shape
+    if layout in ("NCHW", "NHWC"):
+        if scores.ndim == 4:
+            if shape[0] != 1:
+                raise ValueError(f"scores: expected batch 1, got shape {shape}")
+            shape = shape[1:]
+        if len(shape) != 3:
+            raise ValueError(f"scores: expected a 3-D or 4-D {layout} array, got shape {scores.shape}")
+        if layout == "NCHW":
+            c, h, w = shape
+            desc = (c, h, w, 1, h * w, w, 1)
+        else:
+            h, w, c = shape
+            desc = (c, h, w, c, 0, w * c, c)
+        if classes is not None and classes != c:
+            raise ValueError(f"classes: expected {c} for a {layout} array of shape {scores.shape}, got {classes}")
+        if width is not None and width != w:
+            raise ValueError(f"width: expected {w}, got {width}")
+    elif layout == "NC1HWC2":
+        if scores.ndim != 5 or shape[0] != 1:
+            raise ValueError(f"scores: expected (1, C1, H, W, C2) for NC1HWC2, got shape {shape}")
+        _, c1, h, wp, c2 = shape
+        c = c1 * c2 if classes is None else int(classes)
+        if not (c1 - 1) * c2 < c <= c1 * c2:
+            raise ValueError(f"classes: expected {(c1 - 1) * c2 + 1}..{c1 * c2} for C1={c1}, C2={c2}, got {c}")
+        w = wp if width is None else int(width)
+        if not 0 < w <= wp:
+            raise ValueError(f"width: expected 1..{wp}, got {w}")
+        desc = (c, h, w, c2, h * wp * c2, wp * c2, c2)
+    else:
+        raise ValueError(f"layout: expected 'NCHW', 'NHWC' or 'NC1HWC2', got {layout!r}")
+    if desc[0] < 1:
+        raise ValueError(f"scores: expected at least one class, got shape {scores.shape}")
+    return scores, desc
+
+
+def map_affine(
+    map_hw: Tuple[int, int],
+    transform: Optional[LetterboxTransform],
+    image_shape: Optional[Tuple[int, int]],
+) -> Tuple[Tuple[float, float, float, float], Tuple[int, int]]:
+    """Affine from image pixel centres to map coordinates and the output (h, w).
+
+    With a letterbox the map covers ``transform.dst_shape`` and the output is
+    ``transform.src_shape``; without one the map is stretched over ``image_shape``.
+    """
+    mh, mw = map_hw
+    if transform is not None:
+        dh, dw = (int(v) for v in transform.dst_shape[:2])
+        oh, ow = (int(v) for v in transform.src_shape[:2])
+        if image_shape is not None and tuple(image_shape[:2]) != (oh, ow):
+            raise ValueError(f"image_shape: expected {(oh, ow)} (transform.src_shape), got {tuple(image_shape[:2])}")
+        s = float(transform.scale)
+        if not s > 0:
+            raise ValueError(f"transform.scale: expected > 0, got {s}")
+        return (s * mw / dw, transform.pad_x * mw / dw, s * mh / dh, transform.pad_y * mh / dh), (oh, ow)
+    if image_shape is None:
+        raise ValueError("expected a letterbox or an image_shape to resample to")
+    oh, ow = (int(v) for v in image_shape[:2])
+    if oh < 0 or ow < 0:
+        raise ValueError(f"image_shape: expected non-negative, got {image_shape}")
+    return (mw / max(ow, 1), 0.0, mh / max(oh, 1), 0.0), (oh, ow)
+
+
+def unletterbox_points(xy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
+    """(..., 2) model pixels -> image pixels (``(x - pad_x) / scale``, clipped to the image),
+    float32; a float32 copy without a transform."""
+    if transform is None:
+        return np.array(xy, dtype=np.float32)
+    return transform.points_to_image(xy, clip=True)
+
+
+def unletterbox_boxes(xyxy: np.ndarray, transform: Optional[LetterboxTransform]) -> np.ndarray:
+    """(N, 4) xyxy model pixels -> image pixels, clipped to the image."""
+    if transform is None:
+        return np.array(xyxy, dtype=np.float32).reshape(-1, 4)
+    return transform.boxes_to_image(np.asarray(xyxy, np.float32).reshape(-1, 4), clip=True)
+
+
+def dequantize(a: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """int8 -> float32 ``(q - zero_point) * scale``; float16/float32 -> float32."""
+    if a.dtype == np.int8:
+        return ((a.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
+    return a.astype(np.float32)
