@@ -1,10 +1,12 @@
 """Detect objects in a photo and write it with the boxes drawn.
 
-    python examples/detect.py tests/data/models/ddddocr_det_rk3588_i8.rknn \
-        tests/data/images/page.png out/page_boxes.png --runtime emulator --conf 0.1
+    python3 examples/detect.py --runtime emulator        # the shipped model and photo
+    python3 examples/detect.py model.rknn photo.jpg out.png --conf 0.25
 
-On x86 ``--runtime emulator`` replays the outputs recorded for the shipped fixtures (the
-input must be the recorded photo); on a board leave it out to use librknnrt.
+Defaults: the real ddddocr YOLOX-style detector (tests/data/models/ddddocr_det_rk3588_i8.rknn,
+MIT) on tests/data/images/page.png, writing out/detections.png. On x86, ``--runtime emulator``
+replays the outputs rknn-toolkit2's simulator recorded for that photo; on a board leave it
+out to use librknnrt.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import cv2
 
 import rknn_fast
 
+DATA = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("model")
-    ap.add_argument("image")
-    ap.add_argument("out")
+    ap.add_argument("model", nargs="?", default=str(DATA / "models" / "ddddocr_det_rk3588_i8.rknn"))
+    ap.add_argument("image", nargs="?", default=str(DATA / "images" / "page.png"))
+    ap.add_argument("out", nargs="?", default="out/detections.png")
     ap.add_argument("--runtime", default=None, help="librknnrt path or 'emulator'")
-    ap.add_argument("--conf", type=float, default=0.25)
+    ap.add_argument("--conf", type=float, default=0.3)
     ap.add_argument("--iou", type=float, default=0.45)
     ap.add_argument("--head", default="auto")
     args = ap.parse_args()
@@ -31,6 +35,10 @@ def main() -> None:
     frame = cv2.imread(args.image, cv2.IMREAD_COLOR)
     if frame is None:
         raise SystemExit(f"cannot read {args.image}")
+    if args.runtime == "emulator":
+        from rknn_fast import emulator
+
+        emulator.reset_counters()
     with rknn_fast.Detector(args.model, head=args.head, conf=args.conf, iou=args.iou,
                             runtime=args.runtime) as detector:
         dets = detector(frame)
@@ -40,6 +48,10 @@ def main() -> None:
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.out, dets.draw(frame, thickness=1, font_scale=0.35))
     print(f"{len(dets)} detections ({detector.head} head) -> {args.out}")
+    if args.runtime == "emulator":
+        replayed = emulator.counters()["golden_runs"] > 0
+        print("emulator: " + ("replayed the outputs recorded for this photo" if replayed else
+                              "synthetic outputs (this input matches no recording: boxes are meaningless)"))
 
 
 if __name__ == "__main__":
