@@ -14,6 +14,8 @@ import rknn_fast
 from rknn_fast import errors
 from rknn_fast.golden import read_golden
 from rknn_fast.model import emulator_path, parse_core_mask
+
+from conftest import MODELS
 from reference_runtime import dequantize
 
 MODEL = "tiny_conv_rk3588_i8"
@@ -65,6 +67,16 @@ def test_tensor_info_matches_file(model, model_path):
     assert model.outputs[0].native_shape == info.outputs[0].native_shape == (1, 2, 32, 32, 16)
     assert model.outputs[0].native_layout == "NC1HWC2"
     assert model.inputs[0].native_shape == (1, 64, 64, 3) and model.inputs[0].native_layout == "NHWC"
+
+
+@pytest.mark.parametrize("fixture", sorted(p.stem for p in MODELS.glob("*.rknn")))
+def test_inspect_and_running_model_describe_tensors_identically(fixture):
+    # One TensorInfo meaning: what the file says (no runtime) equals what the runtime reports.
+    path = MODELS / f"{fixture}.rknn"
+    info = rknn_fast.inspect(path)
+    with rknn_fast.Model(path, runtime="emulator") as m:
+        assert m.inputs == info.inputs
+        assert m.outputs == info.outputs
 
 
 def test_tensor_info_vs_toolkit_record(model, models_dir):

@@ -8,9 +8,9 @@ file and one from a running context compare equal):
   model's own order and report layout ``"UNDEFINED"``.
 * ``native_shape`` is the shape the NPU works in (``native_layout``), e.g. NC1HWC2
   ``(1, C1, H, W, C2)`` for outputs. ``C2`` depends on platform and dtype; read it, never
-  assume it. :func:`inspect` reports it as the file stores it (and as rknn-toolkit2 prints
-  it): 5-D tensors are ``"NC1HWC2"``, including image inputs ``(1, 1, H, W, 3)``, which the
-  runtime's native input query shows as NHWC ``(1, H, W, 3)``.
+  assume it. Image inputs, which the file stores as ``(1, 1, H, W, 3)``, are reported as the
+  runtime's native input query shows them: NHWC ``(1, H, W, 3)``. Tensors the NPU keeps
+  unpadded keep their logical shape (``"NCHW"`` for 4-D, ``"UNDEFINED"`` otherwise).
 * ``dtype`` is the numpy name of the model's element type (``"int8"``, ``"uint8"``,
   ``"float16"``, ``"float32"``, ``"int32"`` ...).
 * Quantisation is affine: ``real = (q - zero_point) * scale``. Unquantised tensors have
@@ -107,8 +107,11 @@ _QNT_AFFINE = 2  # RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC
 
 def _tensor_info(t: dict) -> TensorInfo:
     normal = t["normal"]
-    # As stored in the file (what rknn-toolkit2 records); empty when the file does not say.
-    native_shape = tuple(int(d) for d in t["native_shape"])
+    native = t["native"]
+    # The runtime's native attribute (what RKNN_QUERY_NATIVE_*_ATTR answers), derived from the
+    # file's native shape; empty when the file does not say (format 0x1004).
+    native_shape = tuple(int(d) for d in native["dims"]) if t["native_shape"] else ()
+    native_layout = _LAYOUT_NAMES.get(native["fmt"], "UNDEFINED") if native_shape else "UNDEFINED"
     affine = normal["qnt_type"] == _QNT_AFFINE
     return TensorInfo(
         name=t["name"],
@@ -117,7 +120,7 @@ def _tensor_info(t: dict) -> TensorInfo:
         layout=_LAYOUT_NAMES.get(normal["fmt"], "UNDEFINED"),
         dtype=_DTYPE_NAMES.get(t["type"], "unknown"),
         native_shape=native_shape,
-        native_layout=_native_layout(native_shape),
+        native_layout=native_layout,
         qnt_type="affine" if affine else "none",
         scale=float(normal["scale"]) if affine else 1.0,
         zero_point=int(normal["zp"]) if affine else 0,
@@ -126,12 +129,6 @@ def _tensor_info(t: dict) -> TensorInfo:
         w_stride=int(normal["w_stride"]),
         h_stride=int(normal["h_stride"]),
     )
-
-
-def _native_layout(native_shape: Tuple[int, ...]) -> str:
-    # As the compiler names it (its "DataFormat" column): 5-D native shapes are NC1HWC2,
-    # 4-D ones (tensors the NPU keeps unpadded) NCHW, other ranks undefined.
-    return {5: "NC1HWC2", 4: "NCHW"}.get(len(native_shape), "UNDEFINED")
 
 
 def _model_info(d: dict) -> ModelInfo:
