@@ -436,3 +436,44 @@ def test_infer_returns_raw_outputs_and_transform(models_dir, data_dir):
 
 def _qp(info):
     return info.scale, info.zero_point
+
+
+def test_draw_helpers(models_dir, data_dir):
+    import dataclasses
+
+    g = Golden(models_dir, data_dir, "yolov8_seg_rk3588_i8")
+    with rknn_fast.InstanceSegmenter(g.path, runtime="emulator") as seg:
+        det = seg(g.photo)
+    before = g.photo.copy()
+    with_masks = det.draw(g.photo)
+    no_masks = det.draw(g.photo, mask_alpha=0)
+    np.testing.assert_array_equal(g.photo, before)  # drawn on a copy
+    diff = (with_masks != no_masks).any(-1)
+    union = det.masks.any(0)
+    assert diff.sum() > 0.5 * union.sum() and not (diff & ~union).any()
+    with pytest.raises(ValueError, match="masks of the image's size"):
+        det.draw(g.photo[:10])
+
+    p = Golden(models_dir, data_dir, "yolov8_pose_rk3588_i8")
+    with rknn_fast.PoseEstimator(p.path, runtime="emulator") as pe:
+        people = pe(p.photo)
+    a = people.draw(p.photo, keypoint_threshold=-np.inf)
+    b = dataclasses.replace(people, keypoints=None).draw(p.photo)
+    diff = (a != b).any(-1)
+    ys, xs = np.nonzero(diff)
+    kp = people.keypoints.reshape(-1, 3)
+    near = np.min(np.hypot(xs[:, None] - kp[None, :, 0], ys[:, None] - kp[None, :, 1]), axis=1)
+    assert diff.any() and near.max() <= 5  # dots of radius 3 around the keypoints only
+    high = people.draw(p.photo, keypoint_threshold=np.inf)
+    np.testing.assert_array_equal(high, b)
+
+    t = Golden(models_dir, data_dir, "ppocr_det_rk3588_i8")
+    with rknn_fast.TextDetector(t.path, runtime="emulator") as td:
+        boxes = td(t.photo)
+    out = boxes.draw(t.photo, color=(0, 0, 255), thickness=1)
+    changed = (out != t.photo).any(-1)
+    assert changed.any() and (out[changed] == (0, 0, 255)).all()
+    x1, y1, x2, y2 = np.rint(boxes.xyxy[0]).astype(int)
+    assert not changed[y1 + 3:y2 - 3, x1 + 3:x2 - 3].all()  # outlines, not filled
+    with pytest.raises(TypeError, match="uint8"):
+        boxes.draw(t.photo.astype(np.float32))

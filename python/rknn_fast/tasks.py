@@ -98,8 +98,9 @@ class Segmenter(ImagePipeline):
     def _decode(self, outs: List[np.ndarray], t: LetterboxTransform) -> np.ndarray:
         info = self.model.outputs[0]
         layout = output_layout(outs[0], info)
-        extra = {"classes": self.num_classes, "width": int(info.shape[3])} if layout == "NC1HWC2" else {}
-        return segment(outs[0], layout, transform=t, mode=self.mode, **extra)
+        native = layout == "NC1HWC2"  # logical C and W of the padded native buffer
+        return segment(outs[0], layout, transform=t, mode=self.mode, classes=self.num_classes if native else None,
+                       width=int(info.shape[3]) if native else None)
 
     def overlay(self, image: np.ndarray, class_map: np.ndarray, alpha: float = 0.5) -> np.ndarray:
         """Blends the palette colour of each class over ``image`` (class 0 left untouched).
