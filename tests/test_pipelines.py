@@ -505,3 +505,60 @@ def test_docs_have_a_snippet_per_pipeline():
     joined = "\n".join(_doc_snippets())
     for cls in ("Segmenter", "InstanceSegmenter", "TextDetector", "FaceDetector", "PoseEstimator", "Classifier"):
         assert f"rknn_fast.{cls}(" in joined
+
+
+def _yolov5_seg_model(tmp_path):
+    """A YOLOv5-seg-shaped .rknn at 160 (det (1,255,H,W) + coefficients (1,96,H,W) per stride,
+    prototypes (1,32,40,40)), no golden file: the emulator returns synthetic int8 outputs."""
+    images = B.Tensor("images", (1, 3, 160, 160), (1, 1, 160, 160, 3), kind=1, scale=[1 / 255], zero_point=[-128],
+                      size=3 * 160 * 160, io_dtype="int8", io_layout="NHWC")
+    outs = []
+    for s in (20, 10, 5):
+        # det: values in [0, 1] as after the sigmoid; coefficients around 0 with a stride's own zero point
+        outs.append(B.Tensor(f"det_{s}", (1, 255, s, s), (1, 16, s, s, 16), kind=2, scale=[1 / 255], zero_point=[-128],
+                             size=16 * s * s * 16, io_dtype="int8", io_layout="NCHW"))
+        outs.append(B.Tensor(f"coef_{s}", (1, 96, s, s), (1, 6, s, s, 16), kind=2, scale=[0.02], zero_point=[s - 10],
+                             size=6 * s * s * 16, io_dtype="int8", io_layout="NCHW"))
+    outs.append(B.Tensor("proto", (1, 32, 40, 40), (1, 2, 40, 40, 16), kind=2, scale=[0.03], zero_point=[3],
+                         size=2 * 40 * 40 * 16, io_dtype="int8", io_layout="NCHW"))
+    path = tmp_path / "yolov5_seg.rknn"
+    path.write_bytes(B.build(B.Model(inputs=[images], outputs=outs)))
+    return path
+
+
+@ZC
+def test_instance_segmenter_yolov5_seg_synthetic(emu, tmp_path, data_dir, zero_copy):
+    from rknn_fast.postprocess import YOLOV5_ANCHORS
+
+    photo = cv2.imread(str(data_dir / "images/coffee.png"), cv2.IMREAD_COLOR)
+    path = _yolov5_seg_model(tmp_path)
+    with rknn_fast.InstanceSegmenter(path, runtime="emulator", zero_copy=False) as seg:
+        raw, t = seg.infer(photo)  # logical NCHW int8
+        qps = [(o.scale, o.zero_point) for o in seg.model.outputs]
+    with rknn_fast.InstanceSegmenter(path, runtime="emulator", zero_copy=zero_copy, conf=0.9,
+                                     max_detections=12) as seg:
+        assert seg.head == "yolov5"
+        emu.reset_counters()
+        det, cmap = seg(photo, class_map=True)
+        assert emu.counters()["synthetic_runs"] == 1
+    f = [ref.dequantize(r, *q) for r, q in zip(raw, qps)]
+    cands = ref.yolov5_candidates([f[0], f[2], f[4]], np.array(YOLOV5_ANCHORS, np.float32), 0.9, (160, 160))
+    b, s, c, a = ref.detect(cands, 0.45, max_detections=12)
+    assert len(det) == len(s) == 12
+    np.testing.assert_array_equal(det.anchor_index, a)
+    np.testing.assert_allclose(det.scores, s, rtol=1e-5)
+    np.testing.assert_allclose(det.xyxy, ref.unletterbox(b, t.scale, t.pad_x, t.pad_y, photo.shape[:2]), atol=5e-2)
+    # coefficients of anchor a at cell (y, x) of stride level l: channels 32a..32a+31
+    coeffs = []
+    for idx in a:
+        for lv, n in enumerate((20, 10, 5)):
+            if idx < 3 * n * n:
+                anc, cell = divmod(int(idx), n * n)
+                coeffs.append(f[2 * lv + 1][0, 32 * anc:32 * anc + 32, cell // n, cell % n])
+                break
+            idx -= 3 * n * n
+    expect, logits = ref.ref_instance_masks(f[6][0], 0, np.array(coeffs), None, b.astype(np.float64), (160, 160),
+                                            t.scale, t.pad_x, t.pad_y, photo.shape[:2])
+    tiny = np.abs(logits) <= 1e-4 * np.abs(logits[np.isfinite(logits)]).max()
+    assert det.masks.any() and not ((det.masks != expect) & ~tiny).any()
+    np.testing.assert_array_equal(cmap, ref.ref_merged_class_map(det.masks, det.class_ids))
