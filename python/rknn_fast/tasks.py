@@ -173,12 +173,14 @@ class InstanceSegmenter(ImagePipeline):
         """Detections with masks for a uint8 (h, w, 3) frame; with ``class_map=True`` also the
         merged (h, w) uint8 map of the C demo (``class_id + 1`` of the best-scoring instance
         covering each pixel, 0 elsewhere)."""
-        def run(outs: List[np.ndarray], t: LetterboxTransform) -> Union[Detections, Tuple[Detections, np.ndarray]]:
-            fn = decode_yolov8_seg if self.head == "yolov8" else decode_yolov5_seg
-            return fn(outs, self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
-                      transform=t, input_size=self.input_size, names=self.names, class_map=class_map,
-                      **self.decode_kwargs)
-        return self._process(image, run)
+        return self._process(image, lambda outs, t: self._decode(outs, t, class_map))
+
+    def _decode(self, outs: List[np.ndarray], t: LetterboxTransform,
+                class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
+        fn = decode_yolov8_seg if self.head == "yolov8" else decode_yolov5_seg
+        return fn(outs, self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
+                  transform=t, input_size=self.input_size, names=self.names, class_map=class_map,
+                  **self.decode_kwargs)
 
     def _repr_fields(self) -> str:
         return f"head={self.head!r}, conf={self.conf}, iou={self.iou}"
