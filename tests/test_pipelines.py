@@ -562,3 +562,21 @@ def test_instance_segmenter_yolov5_seg_synthetic(emu, tmp_path, data_dir, zero_c
     tiny = np.abs(logits) <= 1e-4 * np.abs(logits[np.isfinite(logits)]).max()
     assert det.masks.any() and not ((det.masks != expect) & ~tiny).any()
     np.testing.assert_array_equal(cmap, ref.ref_merged_class_map(det.masks, det.class_ids))
+
+
+@pytest.mark.parametrize("layout", ["native", "nhwc", "logical"])
+@pytest.mark.parametrize("cls,name", ALL, ids=IDS)
+def test_borrowed_model_any_output_layout(models_dir, data_dir, cls, name, layout):
+    """A Model opened with any output layout gives the same result as the default pipeline."""
+    g = Golden(models_dir, data_dir, name)
+    with cls(g.path, runtime="emulator") as p:
+        expect = p(g.photo)
+    with rknn_fast.Model(g.path, runtime="emulator", zero_copy=True, output_layout=layout) as model:
+        with cls(model) as p:
+            got = p(g.photo)
+    if isinstance(expect, np.ndarray):
+        np.testing.assert_array_equal(got, expect)
+        return
+    for field in ("xyxy", "quads", "scores", "class_ids", "masks", "keypoints"):
+        if getattr(expect, field, None) is not None:
+            np.testing.assert_allclose(getattr(got, field), getattr(expect, field), rtol=1e-6, atol=1e-6)

@@ -77,7 +77,7 @@ class Detector(ImagePipeline):
         kw = dict(self.decode_kwargs)
         if self.head != "flat":  # the flat head's boxes are pixels already
             kw.setdefault("input_size", self.input_size)
-        return decode(outs, self.model.outputs, head=self.head, conf=self.conf, iou=self.iou,
+        return decode(self._nchw_or_native(outs), self.model.outputs, head=self.head, conf=self.conf, iou=self.iou,
                       max_detections=self.max_detections, class_agnostic=self.class_agnostic,
                       transform=t, names=self.names, **kw)
 

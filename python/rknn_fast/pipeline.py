@@ -185,6 +185,12 @@ class ImagePipeline:
             outs = self.model.run() if self.model.zero_copy else self.model.run(self._buffer)
             return decode(outs, t)
 
+    def _nchw_or_native(self, outs: List[np.ndarray]) -> List[np.ndarray]:
+        """Outputs as the decoders read them: NHWC ones (``output_layout="nhwc"`` Models)
+        transposed to NCHW (a copy); logical and NC1HWC2 ones untouched."""
+        infos = self.model.outputs
+        return [logical_output(o, i) if output_layout(o, i) == "NHWC" else o for o, i in zip(outs, infos)]
+
     def infer(self, image: np.ndarray) -> Tuple[List[np.ndarray], LetterboxTransform]:
         """Letterbox and run only: fresh copies of the raw outputs (as :meth:`Model.run`
         returns them: native layout in zero-copy mode) and the letterbox transform."""

@@ -178,7 +178,7 @@ class InstanceSegmenter(ImagePipeline):
     def _decode(self, outs: List[np.ndarray], t: LetterboxTransform,
                 class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
         fn = decode_yolov8_seg if self.head == "yolov8" else decode_yolov5_seg
-        return fn(outs, self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
+        return fn(self._nchw_or_native(outs), self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
                   transform=t, input_size=self.input_size, names=self.names, class_map=class_map,
                   **self.decode_kwargs)
 
@@ -381,6 +381,7 @@ class PoseEstimator(ImagePipeline):
 
     def _decode(self, outs: List[np.ndarray], t: LetterboxTransform) -> Detections:
         infos = self.model.outputs
+        # NCHW, NHWC and NC1HWC2 heads are all read in place.
         layouts = {output_layout(outs[i], infos[i]) for i in self._heads}
         if len(layouts) != 1:
             raise ValueError(f"expected one layout for every head, got {sorted(layouts)}")
