@@ -580,3 +580,27 @@ def test_borrowed_model_any_output_layout(models_dir, data_dir, cls, name, layou
     for field in ("xyxy", "quads", "scores", "class_ids", "masks", "keypoints"):
         if getattr(expect, field, None) is not None:
             np.testing.assert_allclose(getattr(got, field), getattr(expect, field), rtol=1e-6, atol=1e-6)
+
+
+def test_one_channel_model_takes_grayscale_frames(emu, tmp_path, data_dir):
+    images = B.Tensor("gray", (1, 1, 32, 32), (1, 1, 32, 32, 1), kind=1, scale=[1 / 255], zero_point=[-128],
+                      size=32 * 32, io_dtype="int8", io_layout="NHWC")
+    scores = B.Tensor("scores", (1, 3, 8, 8), (1, 1, 8, 8, 16), kind=2, scale=[0.1], zero_point=[0],
+                      size=8 * 8 * 16, io_dtype="int8", io_layout="NCHW")
+    path = tmp_path / "gray_seg.rknn"
+    path.write_bytes(B.build(B.Model(inputs=[images], outputs=[scores])))
+    gray = cv2.imread(str(data_dir / "images/coffee.png"), cv2.IMREAD_GRAYSCALE)
+    lb, r, dw, dh = ref.letterbox_ultralytics(gray, (32, 32))
+    with rknn_fast.Segmenter(path, runtime="emulator") as seg:
+        assert seg.channels == 1
+        cmap = seg(gray)
+        np.testing.assert_array_equal(seg.model.input_view(0)[0, :, :, 0], lb)
+        np.testing.assert_array_equal(seg(gray[:, :, None]), cmap)  # (h, w, 1) too
+        with pytest.raises(ValueError, match=r"expected a \(h, w\) or \(h, w, 1\) image"):
+            seg(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+        (raw,), t = seg.infer(gray)
+    assert cmap.shape == gray.shape
+    logical = ref.from_nc1hwc2(raw, 3)[0]
+    a = 8 / 32
+    expect = ref.ref_resample_nearest(ref.ref_argmax(logical.astype(np.int64)), r * a, dw * a, r * a, dh * a, *gray.shape)
+    np.testing.assert_array_equal(cmap, expect)
