@@ -13,6 +13,8 @@ from .info import ModelInfo, TensorInfo, inspect
 from .lite import RKNNLite
 from .model import Model, SdkVersion
 from .detector import Detector
+from .pipeline import ImagePipeline
+from .tasks import Classifier, FaceDetector, InstanceSegmenter, PoseEstimator, Segmenter, TextDetector
 from .postprocess import nms
 from .preprocess import letterbox
 from .results import Classification, Detections, LetterboxTransform, TextBoxes
@@ -20,7 +22,8 @@ from .results import Classification, Detections, LetterboxTransform, TextBoxes
 __version__ = "0.1.0"
 
 __all__ = [
-    "Classification", "Detections", "Detector", "LetterboxTransform", "Model", "ModelInfo", "RKNNLite",
-    "RknnError", "SdkVersion", "TensorInfo", "TextBoxes", "__version__", "convert", "errors", "inspect",
-    "letterbox", "nms", "postprocess",
+    "Classification", "Classifier", "Detections", "Detector", "FaceDetector", "ImagePipeline",
+    "InstanceSegmenter", "LetterboxTransform", "Model", "ModelInfo", "PoseEstimator", "RKNNLite",
+    "RknnError", "SdkVersion", "Segmenter", "TensorInfo", "TextBoxes", "TextDetector", "__version__",
+    "convert", "errors", "inspect", "letterbox", "nms", "postprocess",
 ]

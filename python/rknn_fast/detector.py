@@ -8,20 +8,18 @@ YOLOv5, YOLOX). Boxes come back in the pixels of the frame passed in.
 
 from __future__ import annotations
 
-import os
-from typing import Any, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from .model import Model
+from .pipeline import ImagePipeline, ModelSource
 from .postprocess.detection import decode, detect_head_from_shapes
-from .preprocess import letterbox
 from .results import Detections, LetterboxTransform
 
 _HEADS = ("auto", "yolov8", "flat", "yolov5", "yolox")
 
 
-class Detector:
+class Detector(ImagePipeline):
     """``Detector(model)(frame) -> Detections`` in the frame's coordinates.
 
     Args:
@@ -40,12 +38,13 @@ class Detector:
         decode_kwargs: further keyword arguments of the decoder (``scores``, ``anchors``,
             ``strides``, ``num_classes``, ...).
 
-    Not thread-safe: one Detector owns one input buffer; use one per thread.
+    Calls are serialised by a lock (one input buffer); use one Detector per thread to run
+    in parallel. See :class:`rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
         self,
-        model: Union[Model, str, "os.PathLike[str]", bytes],
+        model: ModelSource,
         head: str = "auto",
         conf: float = 0.25,
         iou: float = 0.45,
@@ -62,61 +61,25 @@ class Detector:
     ) -> None:
         if head not in _HEADS:
             raise ValueError(f"expected head in {_HEADS}, got {head!r}")
-        self._owns = not isinstance(model, Model)
-        self.model: Model = model if isinstance(model, Model) else Model(model, runtime=runtime,
-                                                                          zero_copy=zero_copy)
-        try:
-            inp = self.model.inputs[0]
-            if len(self.model.inputs) != 1 or len(inp.shape) != 4 or inp.shape[0] != 1 or inp.shape[3] not in (1, 3):
-                raise ValueError(f"expected one NHWC image input (1, H, W, 3), got "
-                                 f"{[i.shape for i in self.model.inputs]}")
-            self.input_size = (int(inp.shape[1]), int(inp.shape[2]))
+        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
+                         pad_value=pad_value)
+        with self._closing_on_error():
             self.head = detect_head_from_shapes([o.shape for o in self.model.outputs]) if head == "auto" else head
-            if self.model.zero_copy:
-                self._buffer = self.model.input_view(0)
-            else:
-                self._buffer = np.empty((1,) + self.input_size + (int(inp.shape[3]),), np.uint8)
-        except Exception:
-            if self._owns:
-                self.model.close()
-            raise
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections, self.class_agnostic = int(max_detections), bool(class_agnostic)
-        self.rgb, self.convention, self.pad_value = bool(rgb), convention, int(pad_value)
         self.decode_kwargs = dict(decode_kwargs)
-        #: The letterbox transform of the last frame.
-        self.last_transform: Optional[LetterboxTransform] = None
-
-    def preprocess(self, image: np.ndarray) -> LetterboxTransform:
-        """Letterbox ``image`` into the model's input buffer; returns the transform."""
-        _, t = letterbox(image, dst=self._buffer, convention=self.convention,
-                         pad_value=self.pad_value, bgr_to_rgb=not self.rgb and image.ndim == 3)
-        self.last_transform = t
-        return t
 
     def __call__(self, image: np.ndarray) -> Detections:
         """Detect objects in a uint8 (h, w, 3) frame; boxes in the frame's pixels."""
-        t = self.preprocess(image)
-        outs = self.model.run() if self.model.zero_copy else self.model.run(self._buffer)
-        # Outputs are the model's reused buffers: decoded right away, before the next run.
+        return self._process(image, self._decode)
+
+    def _decode(self, outs: List[np.ndarray], t: LetterboxTransform) -> Detections:
         kw = dict(self.decode_kwargs)
         if self.head != "flat":  # the flat head's boxes are pixels already
             kw.setdefault("input_size", self.input_size)
-        return decode(outs, self.model.outputs, head=self.head, conf=self.conf, iou=self.iou,
+        return decode(self._nchw_or_native(outs), self.model.outputs, head=self.head, conf=self.conf, iou=self.iou,
                       max_detections=self.max_detections, class_agnostic=self.class_agnostic,
                       transform=t, names=self.names, **kw)
 
-    def close(self) -> None:
-        """Close the model if this Detector opened it."""
-        if self._owns:
-            self.model.close()
-
-    def __enter__(self) -> "Detector":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return (f"Detector(head={self.head!r}, input={self.input_size}, conf={self.conf}, "
-                f"iou={self.iou}, zero_copy={self.model.zero_copy})")
+    def _repr_fields(self) -> str:
+        return f"head={self.head!r}, conf={self.conf}, iou={self.iou}"

@@ -65,23 +65,37 @@ class Detections:
         font_scale: float = 0.5,
         color: Optional[Tuple[int, int, int]] = None,
         show_scores: bool = True,
+        mask_alpha: float = 0.5,
+        keypoint_threshold: float = 0.5,
     ) -> np.ndarray:
         """Draw boxes and labels on a uint8 (H, W, 3) image with OpenCV.
 
         Boxes are taken as pixels of ``image`` (so decode with the letterbox transform
         first). ``color`` is in the image's own channel order; by default each class gets
-        a fixed color. Returns the drawn image (a copy unless ``copy=False``).
+        a fixed color. ``masks`` (when present, (N, H, W) of the image's size) are blended
+        in with ``mask_alpha`` (0 skips them); ``keypoints`` are drawn as dots, those with a
+        third column (visibility/score) only when it is ``>= keypoint_threshold``.
+        Returns the drawn image (a copy unless ``copy=False``).
         """
         import cv2
 
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or (
-            image.shape[2] != 3
-        ):
-            raise TypeError(
-                "expected a uint8 (H, W, 3) image, got "
-                + (f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__)
-            )
+        check_bgr_image(image)
         out = image.copy() if copy else image
+        if self.masks is not None and mask_alpha > 0:
+            if self.masks.shape[1:] != image.shape[:2]:
+                raise ValueError(f"expected masks of the image's size {image.shape[:2]}, got {self.masks.shape[1:]}")
+            for i in range(len(self)):
+                m = self.masks[i]
+                col = color if color is not None else _class_color(int(self.class_ids[i]))
+                blended = out[m].astype(np.float32) * (1 - mask_alpha) + np.float32(mask_alpha) * np.array(col, np.float32)
+                out[m] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        if self.keypoints is not None:
+            for i in range(len(self)):
+                col = color if color is not None else _class_color(int(self.class_ids[i]))
+                for p in self.keypoints[i]:
+                    if p.shape[0] > 2 and not p[2] >= keypoint_threshold:
+                        continue
+                    cv2.circle(out, (int(round(float(p[0]))), int(round(float(p[1])))), max(2, thickness + 1), col, -1)
         for i in range(len(self)):
             x1, y1, x2, y2 = (int(round(float(v))) for v in self.xyxy[i])
             c = int(self.class_ids[i])
@@ -94,6 +108,17 @@ class Detections:
             cv2.putText(out, text, (x1, ty - base), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
                         (255, 255, 255), 1, cv2.LINE_AA)
         return out
+
+
+def check_bgr_image(image: Any) -> None:
+    """TypeError unless ``image`` is a uint8 (H, W, 3) array (what the draw helpers take)."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or (
+        image.shape[2] != 3
+    ):
+        raise TypeError(
+            "expected a uint8 (H, W, 3) image, got "
+            + (f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__)
+        )
 
 
 def _class_color(c: int) -> Tuple[int, int, int]:
@@ -195,3 +220,21 @@ class TextBoxes:
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
+
+    def draw(
+        self,
+        image: np.ndarray,
+        *,
+        copy: bool = True,
+        color: Tuple[int, int, int] = (0, 255, 0),
+        thickness: int = 2,
+    ) -> np.ndarray:
+        """Draw the quads (closed polygons) on a uint8 (H, W, 3) image; a copy unless ``copy=False``."""
+        import cv2
+
+        check_bgr_image(image)
+        out = image.copy() if copy else image
+        pts = [np.rint(q).astype(np.int32).reshape(-1, 1, 2) for q in self.quads]
+        if pts:
+            cv2.polylines(out, pts, True, color, thickness)
+        return out
