@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_args.h"
 #include "kernels/keypoints.h"
 #include "kernels/masks.h"
 #include "kernels/segmentation.h"
@@ -22,23 +23,13 @@ namespace k = rknn_fast::kernels;
 namespace rknn_fast::bindings {
 namespace {
 
-std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
-
-void require_c_contiguous(const py::array& a, const char* what) {
-    if (!(a.flags() & py::array::c_style))
-        throw py::value_error(std::string(what) + ": expected a C-contiguous array, got strides " +
-                              py::str(py::cast(std::vector<py::ssize_t>(a.strides(), a.strides() + a.ndim())))
-                                  .cast<std::string>());
-}
-
 k::ScoreType score_type(const py::array& a, const char* what) {
-    const char kind = a.dtype().kind();
-    const py::ssize_t size = a.dtype().itemsize();
-    if (kind == 'i' && size == 1) return k::ScoreType::Int8;
-    if (kind == 'f' && size == 2) return k::ScoreType::Float16;
-    if (kind == 'f' && size == 4) return k::ScoreType::Float32;
+    require_native_byte_order(a, what);
+    if (has_dtype(a, 'i', 1)) return k::ScoreType::Int8;
+    if (has_dtype(a, 'f', 2)) return k::ScoreType::Float16;
+    if (has_dtype(a, 'f', 4)) return k::ScoreType::Float32;
     throw py::type_error(std::string(what) + ": expected int8, float16 or float32, got " +
-                         dtype_name(a));
+                         dtype_name(a.dtype()));
 }
 
 // A view of `a` as (classes, height, width) planes; checks every addressed element is
@@ -108,12 +99,11 @@ py::array resample_nearest(const py::array& map, double ax, double bx, double ay
                            int64_t out_h, int64_t out_w) {
     require_c_contiguous(map, "class_map");
     if (map.ndim() != 2) throw py::value_error("class_map: expected a 2-D (H, W) array, got " + std::to_string(map.ndim()) + " dimensions");
-    const char kind = map.dtype().kind();
-    const py::ssize_t size = map.dtype().itemsize();
-    if (kind != 'u' || (size != 1 && size != 2))
-        throw py::type_error("class_map: expected uint8 or uint16, got " + dtype_name(map));
+    require_native_byte_order(map, "class_map");
+    const bool u16 = has_dtype<uint16_t>(map);
+    if (!u16 && !has_dtype<uint8_t>(map))
+        throw py::type_error("class_map: expected uint8 or uint16, got " + dtype_name(map.dtype()));
     if (out_h < 0 || out_w < 0) throw py::value_error("output size must be non-negative");
-    const bool u16 = size == 2;
     const int64_t h = map.shape(0), w = map.shape(1);
     if ((h == 0 || w == 0) && out_h > 0 && out_w > 0)
         throw py::value_error("class_map: expected a non-empty map to resample");

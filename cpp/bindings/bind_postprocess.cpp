@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_args.h"
 #include "kernels/nms.h"
 #include "kernels/tensor_view.h"
 #include "kernels/yolo.h"
@@ -21,18 +22,13 @@ namespace rknn_fast::bindings {
 namespace {
 
 k::DType dtype_of(const py::array& a) {
-    const py::dtype dt = a.dtype();
-    if (dt.is(py::dtype::of<int8_t>())) return k::DType::Int8;
-    if (dt.is(py::dtype::of<uint8_t>())) return k::DType::UInt8;
-    if (dt.is(py::dtype::of<float>())) return k::DType::Float32;
-    if (dt.kind() == 'f' && dt.itemsize() == 2) return k::DType::Float16;
+    require_native_byte_order(a, "a model output");
+    if (has_dtype<int8_t>(a)) return k::DType::Int8;
+    if (has_dtype<uint8_t>(a)) return k::DType::UInt8;
+    if (has_dtype<float>(a)) return k::DType::Float32;
+    if (has_dtype(a, 'f', 2)) return k::DType::Float16;
     throw py::type_error("expected an int8, uint8, float16 or float32 array, got dtype " +
-                         std::string(py::str(dt)));
-}
-
-void require_c_contiguous(const py::array& a, const char* what) {
-    if (!(a.flags() & py::array::c_style))
-        throw py::value_error(std::string("expected a C-contiguous array for ") + what);
+                         dtype_name(a.dtype()));
 }
 
 // A view spec from Python: (array, (channels, height, width, c2, stride_c1, stride_h,
@@ -132,9 +128,8 @@ void bind_postprocess(py::module_& m) {
         [](const py::array& boxes, const py::array& scores, const py::object& class_ids,
            float iou_threshold, float score_threshold, int64_t max_detections, int64_t top_k,
            bool plus_one) {
-            if (!boxes.dtype().is(py::dtype::of<float>()) ||
-                !scores.dtype().is(py::dtype::of<float>()))
-                throw py::type_error("expected float32 boxes and scores");
+            require_dtype<float>(boxes, "boxes");
+            require_dtype<float>(scores, "scores");
             require_c_contiguous(boxes, "boxes");
             require_c_contiguous(scores, "scores");
             const int64_t n = scores.ndim() == 1 ? scores.shape(0) : -1;
@@ -144,8 +139,8 @@ void bind_postprocess(py::module_& m) {
             py::array cls_arr;
             if (!class_ids.is_none()) {
                 cls_arr = class_ids.cast<py::array>();
-                if (!cls_arr.dtype().is(py::dtype::of<int32_t>()) || cls_arr.ndim() != 1 ||
-                    cls_arr.shape(0) != n)
+                require_dtype<int32_t>(cls_arr, "class_ids");
+                if (cls_arr.ndim() != 1 || cls_arr.shape(0) != n)
                     throw py::value_error("expected int32 class_ids of shape (N,)");
                 require_c_contiguous(cls_arr, "class_ids");
                 cls = static_cast<const int32_t*>(cls_arr.data());
@@ -228,8 +223,9 @@ void bind_postprocess(py::module_& m) {
                               int64_t top_k, bool plus_one, bool run_nms) {
         std::vector<k::TensorView> views;
         for (const auto& item : branches) views.push_back(make_view(item.cast<py::tuple>()));
-        if (!anchors.dtype().is(py::dtype::of<float>()) || !(anchors.flags() & py::array::c_style) ||
-            anchors.size() != static_cast<py::ssize_t>(views.size()) * num_anchors * 2)
+        require_dtype<float>(anchors, "anchors");
+        require_c_contiguous(anchors, "anchors");
+        if (anchors.size() != static_cast<py::ssize_t>(views.size()) * num_anchors * 2)
             throw py::value_error("expected float32 anchors of n_branches * num_anchors * 2");
         for (const auto& v : views)
             if (num_anchors < 1 || v.channels % num_anchors != 0 || v.channels / num_anchors < 6)
