@@ -53,7 +53,7 @@ inline float read_score(const ScorePlanes& s, int64_t offset) {
         case ScoreType::Int8:
             return static_cast<float>(static_cast<const int8_t*>(s.data)[offset]);
         case ScoreType::Float16:
-            return fp16_to_fp32(static_cast<const uint16_t*>(s.data)[offset]);
+            return half_to_float(static_cast<const uint16_t*>(s.data)[offset]);
         case ScoreType::Float32:
         default:
             return static_cast<const float*>(s.data)[offset];
