@@ -127,3 +127,16 @@ def test_conversions_refuse_big_endian():
     dst = np.empty(12, np.dtype("<f4").newbyteorder("="))
     _core._fp16_to_fp32(half, dst)
     np.testing.assert_array_equal(dst, half.astype(np.float32))
+
+
+def test_view_bounds_cover_every_channel_block():
+    # c2 = 4 with stride_c1 = 0: channels 0..3 sit at offsets 0..3, channel 4 back at 0. The
+    # furthest element is channel 3, not the last channel, so a 1-element array must be refused.
+    one = np.zeros(1, np.float32)
+    with pytest.raises(ValueError, match="layout addresses element 3 but the array has 1 elements"):
+        _core.decode_flat((one, (5, 1, 1, 4, 0, 0, 0), 1.0, 0), 0.5, False, 0.5, 100, False, 0, False, True)
+    with pytest.raises(ValueError, match="layout addresses element 3 but the array has 1 elements"):
+        _core.seg_argmax(one, 5, 1, 1, 4, 0, 0, 0)
+    # the same layout over 4 elements is in bounds: classes 0..3 read offsets 0..3, class 4 offset 0
+    four = np.array([0.1, 0.9, 0.3, 0.2], np.float32)
+    assert _core.seg_argmax(four, 5, 1, 1, 4, 0, 0, 0).tolist() == [[1]]

@@ -12,6 +12,8 @@
 
 #include <string>
 
+#include "kernels/tensor_view.h"
+
 namespace rknn_fast::bindings {
 
 // Native byte order: numpy reports '=' (or '|' for single bytes); an explicit '<' or '>' is native
@@ -67,6 +69,16 @@ inline void require_c_contiguous(const pybind11::array& a, const std::string& wh
 
 inline void require_writable(const pybind11::array& a, const std::string& what) {
     if (!a.writeable()) throw pybind11::value_error(what + ": expected a writable array");
+}
+
+// ValueError unless every element `view` addresses lies inside `a` (a non-empty view with
+// non-negative strides), so that kernels can read through the view without bounds checks.
+inline void require_view_in_bounds(const kernels::TensorView& view, const pybind11::array& a,
+                                   const std::string& what) {
+    const int64_t last = view.max_offset();
+    if (last >= static_cast<int64_t>(a.size()))
+        throw pybind11::value_error(what + ": layout addresses element " + std::to_string(last) +
+                                    " but the array has " + std::to_string(a.size()) + " elements");
 }
 
 }  // namespace rknn_fast::bindings

@@ -23,25 +23,26 @@ namespace k = rknn_fast::kernels;
 namespace rknn_fast::bindings {
 namespace {
 
-k::ScoreType score_type(const py::array& a, const char* what) {
+// The element types of dense score tensors (no uint8 among the models' outputs).
+k::DType score_type(const py::array& a, const char* what) {
     require_native_byte_order(a, what);
-    if (has_dtype(a, 'i', 1)) return k::ScoreType::Int8;
-    if (has_dtype(a, 'f', 2)) return k::ScoreType::Float16;
-    if (has_dtype(a, 'f', 4)) return k::ScoreType::Float32;
+    if (has_dtype(a, 'i', 1)) return k::DType::Int8;
+    if (has_dtype(a, 'f', 2)) return k::DType::Float16;
+    if (has_dtype(a, 'f', 4)) return k::DType::Float32;
     throw py::type_error(std::string(what) + ": expected int8, float16 or float32, got " +
                          dtype_name(a.dtype()));
 }
 
 // A view of `a` as (classes, height, width) planes; checks every addressed element is
 // inside the array so the kernels can read without bounds checks.
-k::ScorePlanes planes_of(const py::array& a, int64_t classes, int64_t height, int64_t width,
+k::TensorView planes_of(const py::array& a, int64_t classes, int64_t height, int64_t width,
                          int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w,
                          const char* what) {
     require_c_contiguous(a, what);
-    k::ScorePlanes s;
-    s.type = score_type(a, what);
+    k::TensorView s;
+    s.dtype = score_type(a, what);
     s.data = a.data();
-    s.classes = classes;
+    s.channels = classes;
     s.height = height;
     s.width = width;
     s.c2 = c2;
@@ -53,14 +54,7 @@ k::ScorePlanes planes_of(const py::array& a, int64_t classes, int64_t height, in
         throw py::value_error(std::string(what) + ": invalid layout (classes >= 1, c2 >= 1, "
                                                   "non-negative sizes and strides expected)");
     if (height == 0 || width == 0) return s;
-    int64_t max_c = s.offset(classes - 1, 0, 0);
-    const int64_t last_full_block = (classes - 1) / c2 * c2;
-    if (last_full_block > 0) max_c = std::max(max_c, s.offset(last_full_block - 1, 0, 0));
-    const int64_t max_offset = max_c + (height - 1) * stride_h + (width - 1) * stride_w;
-    if (max_offset >= static_cast<int64_t>(a.size()))
-        throw py::value_error(std::string(what) + ": layout addresses element " +
-                              std::to_string(max_offset) + " but the array has " +
-                              std::to_string(a.size()) + " elements");
+    require_view_in_bounds(s, a, what);
     return s;
 }
 
@@ -81,7 +75,7 @@ k::PixelAffine affine_of(double ax, double bx, double ay, double by) {
 
 py::array argmax(const py::array& scores, int64_t classes, int64_t height, int64_t width,
                  int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w) {
-    const k::ScorePlanes s =
+    const k::TensorView s =
         planes_of(scores, classes, height, width, c2, stride_c1, stride_h, stride_w, "scores");
     if (classes > 65536) throw py::value_error("scores: expected at most 65536 classes, got " + std::to_string(classes));
     const bool u16 = classes > 256;
@@ -122,7 +116,7 @@ py::array resample_argmax(const py::array& scores, int64_t classes, int64_t heig
                           int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w,
                           double ax, double bx, double ay, double by, int64_t out_h,
                           int64_t out_w) {
-    const k::ScorePlanes s =
+    const k::TensorView s =
         planes_of(scores, classes, height, width, c2, stride_c1, stride_h, stride_w, "scores");
     if (classes > 65536) throw py::value_error("scores: expected at most 65536 classes, got " + std::to_string(classes));
     if (out_h < 0 || out_w < 0) throw py::value_error("output size must be non-negative");
@@ -154,18 +148,18 @@ py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const
     p.height = proto.shape(1);
     p.width = proto.shape(2);
     p.zero_point = proto_zero_point;
-    const k::ScoreType pt = score_type(proto, "proto");
-    if (pt == k::ScoreType::Float16) throw py::type_error("proto: expected int8 or float32, got float16");
-    p.is_int8 = pt == k::ScoreType::Int8;
+    const k::DType pt = score_type(proto, "proto");
+    if (pt == k::DType::Float16) throw py::type_error("proto: expected int8 or float32, got float16");
+    p.is_int8 = pt == k::DType::Int8;
     const int64_t n = boxes.ndim() == 2 ? boxes.shape(0) : -1;
     if (boxes.ndim() != 2 || boxes.shape(1) != 4) throw py::value_error("boxes: expected (N, 4) float32");
     if (coeffs.ndim() != 2 || coeffs.shape(0) != n || coeffs.shape(1) != p.channels)
         throw py::value_error("coefficients: expected (" + std::to_string(n) + ", " + std::to_string(p.channels) + ")");
     k::MaskCoefficients mc;
     mc.data = coeffs.data();
-    const k::ScoreType ct = score_type(coeffs, "coefficients");
-    if (ct == k::ScoreType::Float16) throw py::type_error("coefficients: expected int8 or float32, got float16");
-    mc.is_int8 = ct == k::ScoreType::Int8;
+    const k::DType ct = score_type(coeffs, "coefficients");
+    if (ct == k::DType::Float16) throw py::type_error("coefficients: expected int8 or float32, got float16");
+    mc.is_int8 = ct == k::DType::Int8;
     if (mc.is_int8) {
         if (!coeff_zero_points || coeff_zero_points->ndim() != 1 || coeff_zero_points->shape(0) != n)
             throw py::value_error("coefficient_zero_points: expected (N,) int32 for int8 coefficients");
@@ -231,8 +225,8 @@ py::tuple decode_pose(const py::list& heads, int64_t reg_max, int64_t model_h, i
         h.planes = planes_of(a, 4 * reg_max + 1, t[1].cast<int64_t>(), t[2].cast<int64_t>(),
                              t[3].cast<int64_t>(), t[4].cast<int64_t>(), t[5].cast<int64_t>(),
                              t[6].cast<int64_t>(), "pose head");
-        h.scale = t[7].cast<float>();
-        h.zero_point = t[8].cast<int32_t>();
+        h.planes.scale = t[7].cast<float>();
+        h.planes.zero_point = t[8].cast<int32_t>();
         hs.push_back(h);
         keep.push_back(a);
     }

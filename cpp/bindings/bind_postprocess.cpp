@@ -56,10 +56,7 @@ k::TensorView make_view(const py::tuple& spec) {
         if (d < 0) throw py::value_error("expected non-negative view dims");
     if (v.c2 < 1 || v.channels < 1 || v.height < 1 || v.width < 1)
         throw py::value_error("expected positive channels, height, width and c2");
-    const int64_t last = v.offset(v.channels - 1, v.height - 1, v.width - 1);
-    if (last >= static_cast<int64_t>(a.size()))
-        throw py::value_error("view extends past the end of the array (" + std::to_string(last) +
-                              " >= " + std::to_string(a.size()) + ")");
+    require_view_in_bounds(v, a, "a model output");
     if ((v.dtype == k::DType::Int8 || v.dtype == k::DType::UInt8) && !(v.scale > 0.0f))
         throw py::value_error("expected a positive quantization scale");
     return v;

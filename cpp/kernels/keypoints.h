@@ -18,12 +18,10 @@ struct KeypointCandidates {
 };
 
 // One YOLOv8-pose level: (4 * reg_max + 1, H, W) scores read in place; the last channel is
-// the person logit (no sigmoid in the model). int8 values are dequantised with
+// the person logit (no sigmoid in the model). int8 values are dequantised with the view's
 // (q - zero_point) * scale; fp16/fp32 ignore scale and zero point.
 struct PoseHead {
-    ScorePlanes planes;
-    float scale = 1.0f;
-    int32_t zero_point = 0;
+    TensorView planes;
 };
 
 // Keeps cells whose dequantised logit >= logit_threshold (= log(t / (1 - t)) for a score
