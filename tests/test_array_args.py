@@ -140,3 +140,39 @@ def test_view_bounds_cover_every_channel_block():
     # the same layout over 4 elements is in bounds: classes 0..3 read offsets 0..3, class 4 offset 0
     four = np.array([0.1, 0.9, 0.3, 0.2], np.float32)
     assert _core.seg_argmax(four, 5, 1, 1, 4, 0, 0, 0).tolist() == [[1]]
+
+
+def test_instance_masks_refuses_strided_or_big_endian_int32_and_float32_args():
+    n, k = 2, 4
+    proto = np.zeros((k, 8, 8), np.int8)
+    coeffs = np.zeros((n, k), np.int8)
+    boxes = np.array([[0, 0, 16, 16], [8, 8, 32, 32]], np.float32)
+    zps = np.zeros(n, np.int32)
+    args = dict(model_h=32, model_w=32, scale=1.0, pad_x=0.0, pad_y=0.0, out_h=32, out_w=32)
+
+    def call(zp=zps, bx=boxes, cls=None):
+        return _core.instance_masks(proto, 0, coeffs, zp, bx, args["model_h"], args["model_w"], args["scale"],
+                                    args["pad_x"], args["pad_y"], args["out_h"], args["out_w"], cls, False)
+
+    masks, _ = call()
+    assert masks.shape == (n, 32, 32) and not masks.any()  # all-zero logits: sigmoid 0.5 is not > 0.5
+    strided = np.zeros(2 * n, np.int32)[::2]  # right shape and dtype, but every other element
+    with pytest.raises(ValueError, match="coefficient_zero_points: expected a C-contiguous array"):
+        call(zp=strided)
+    with pytest.raises(ValueError, match="class_ids: expected a C-contiguous array"):
+        call(cls=strided)
+    with pytest.raises(TypeError, match="coefficient_zero_points: expected an array in native byte order"):
+        call(zp=big_endian(zps))
+    with pytest.raises(TypeError, match="boxes: expected an array in native byte order, got dtype >f4"):
+        call(bx=big_endian(boxes))
+    masks_eq, _ = call(bx=F4_VARIANTS["newbyteorder('=')"](boxes))
+    np.testing.assert_array_equal(masks_eq, masks)
+
+
+def test_retinaface_refuses_big_endian():
+    priors = _core.retinaface_priors(32, 32)
+    p = len(priors)
+    loc, conf, lm = np.zeros((p, 4), np.float32), np.zeros((p, 2), np.float32), np.zeros((p, 10), np.float32)
+    _core.decode_retinaface(loc, conf, lm, priors, 32, 32, 0.5)
+    with pytest.raises(TypeError, match="conf: expected an array in native byte order, got dtype >f4"):
+        _core.decode_retinaface(loc, big_endian(conf), lm, priors, 32, 32, 0.5)

@@ -1,6 +1,7 @@
 // Array argument checks shared by the bind_*.cpp files. Arrays are taken as they are: C-contiguous,
 // of the expected element type, in native byte order, so that nothing is copied or converted behind
-// the caller's back; anything else raises with an "expected X, got Y" message.
+// the caller's back; anything else raises with an "expected X, got Y" message. Also the one way
+// kernel results (std::vector) become fresh numpy arrays.
 //
 // Dtypes are compared by value (kind, item size, byte order), never by object identity: numpy hands
 // out equal but distinct dtype objects (e.g. `np.dtype('<f4').newbyteorder('=')`, which is what
@@ -10,7 +11,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernels/tensor_view.h"
 
@@ -67,6 +70,13 @@ inline void require_c_contiguous(const pybind11::array& a, const std::string& wh
         throw pybind11::value_error(what + ": expected a C-contiguous array, got a non-contiguous one");
 }
 
+// A C-contiguous array of exactly T's dtype (what kernels taking `const T*` need).
+template <typename T>
+void require_c_array(const pybind11::array& a, const std::string& what) {
+    require_dtype<T>(a, what);
+    require_c_contiguous(a, what);
+}
+
 inline void require_writable(const pybind11::array& a, const std::string& what) {
     if (!a.writeable()) throw pybind11::value_error(what + ": expected a writable array");
 }
@@ -79,6 +89,14 @@ inline void require_view_in_bounds(const kernels::TensorView& view, const pybind
     if (last >= static_cast<int64_t>(a.size()))
         throw pybind11::value_error(what + ": layout addresses element " + std::to_string(last) +
                                     " but the array has " + std::to_string(a.size()) + " elements");
+}
+
+// A fresh C-ordered array of `shape` holding a copy of `v` (whose size must be the product).
+template <typename T>
+pybind11::array_t<T> vector_array(const std::vector<T>& v, std::vector<pybind11::ssize_t> shape) {
+    pybind11::array_t<T> a(std::move(shape));
+    if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
+    return a;
 }
 
 }  // namespace rknn_fast::bindings

@@ -134,13 +134,13 @@ py::array resample_argmax(const py::array& scores, int64_t classes, int64_t heig
 }
 
 py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const py::array& coeffs,
-                         std::optional<py::array_t<int32_t, 0>> coeff_zero_points,
-                         const py::array_t<float, 0>& boxes, int64_t model_h, int64_t model_w,
+                         const std::optional<py::array>& coeff_zero_points,
+                         const py::array& boxes, int64_t model_h, int64_t model_w,
                          double scale, double pad_x, double pad_y, int64_t out_h, int64_t out_w,
-                         std::optional<py::array_t<int32_t, 0>> class_ids, bool want_class_map) {
+                         const std::optional<py::array>& class_ids, bool want_class_map) {
     require_c_contiguous(proto, "proto");
     require_c_contiguous(coeffs, "coefficients");
-    require_c_contiguous(boxes, "boxes");
+    require_c_array<float>(boxes, "boxes");
     if (proto.ndim() != 3) throw py::value_error("proto: expected (K, H, W), got " + std::to_string(proto.ndim()) + " dimensions");
     k::ProtoTensor p;
     p.data = proto.data();
@@ -161,14 +161,17 @@ py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const
     if (ct == k::DType::Float16) throw py::type_error("coefficients: expected int8 or float32, got float16");
     mc.is_int8 = ct == k::DType::Int8;
     if (mc.is_int8) {
-        if (!coeff_zero_points || coeff_zero_points->ndim() != 1 || coeff_zero_points->shape(0) != n)
+        if (!coeff_zero_points) throw py::value_error("coefficient_zero_points: expected (N,) int32 for int8 coefficients");
+        require_c_array<int32_t>(*coeff_zero_points, "coefficient_zero_points");
+        if (coeff_zero_points->ndim() != 1 || coeff_zero_points->shape(0) != n)
             throw py::value_error("coefficient_zero_points: expected (N,) int32 for int8 coefficients");
-        mc.zero_points = coeff_zero_points->data();
+        mc.zero_points = static_cast<const int32_t*>(coeff_zero_points->data());
     }
     const int32_t* cls = nullptr;
     if (class_ids) {
+        require_c_array<int32_t>(*class_ids, "class_ids");
         if (class_ids->ndim() != 1 || class_ids->shape(0) != n) throw py::value_error("class_ids: expected (N,) int32");
-        cls = class_ids->data();
+        cls = static_cast<const int32_t*>(class_ids->data());
     }
     if (model_h <= 0 || model_w <= 0 || out_h < 0 || out_w < 0 || !(scale > 0))
         throw py::value_error("expected positive model size and scale, non-negative output size");
@@ -190,19 +193,12 @@ py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const
     }
     // numpy bool is one byte holding 0 or 1, which is what the kernel writes.
     uint8_t* mdst = reinterpret_cast<uint8_t*>(masks.mutable_data());
-    const float* b = boxes.data();
+    const auto* b = static_cast<const float*>(boxes.data());
     {
         py::gil_scoped_release release;
         k::instance_masks(p, mc, b, n, g, mdst, cls, cmap);
     }
     return py::make_tuple(masks, class_map);
-}
-
-template <typename T>
-py::array_t<T> vector_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-    py::array_t<T> a(shape);
-    if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
-    return a;
 }
 
 py::tuple candidates_tuple(const k::KeypointCandidates& c, int64_t n_keypoints) {
@@ -247,17 +243,22 @@ py::array_t<float> priors(int64_t model_h, int64_t model_w) {
     return vector_array(p, {static_cast<py::ssize_t>(p.size() / 4), 4});
 }
 
-py::tuple decode_retinaface(const py::array_t<float, 0>& loc, const py::array_t<float, 0>& conf,
-                            const py::array_t<float, 0>& landmarks,
-                            const py::array_t<float, 0>& prior_boxes, int64_t model_h,
-                            int64_t model_w, float threshold) {
-    for (auto* a : {&loc, &conf, &landmarks, &prior_boxes}) require_c_contiguous(*a, "retinaface");
+py::tuple decode_retinaface(const py::array& loc, const py::array& conf, const py::array& landmarks,
+                            const py::array& prior_boxes, int64_t model_h, int64_t model_w,
+                            float threshold) {
+    require_c_array<float>(loc, "loc");
+    require_c_array<float>(conf, "conf");
+    require_c_array<float>(landmarks, "landmarks");
+    require_c_array<float>(prior_boxes, "priors");
     const int64_t n = prior_boxes.ndim() == 2 ? prior_boxes.shape(0) : -1;
     if (prior_boxes.ndim() != 2 || prior_boxes.shape(1) != 4) throw py::value_error("priors: expected (P, 4)");
     if (loc.size() != 4 * n || conf.size() != 2 * n || landmarks.size() != 10 * n)
         throw py::value_error("retinaface: expected loc (P,4), conf (P,2), landmarks (P,10) with P = " + std::to_string(n));
     k::KeypointCandidates c;
-    const float *l = loc.data(), *s = conf.data(), *m = landmarks.data(), *p = prior_boxes.data();
+    const auto* l = static_cast<const float*>(loc.data());
+    const auto* s = static_cast<const float*>(conf.data());
+    const auto* m = static_cast<const float*>(landmarks.data());
+    const auto* p = static_cast<const float*>(prior_boxes.data());
     {
         py::gil_scoped_release release;
         k::decode_retinaface(l, s, m, p, n, model_h, model_w, threshold, c);

@@ -62,14 +62,6 @@ k::TensorView make_view(const py::tuple& spec) {
     return v;
 }
 
-template <typename T>
-py::array_t<T> to_numpy(const T* src, py::ssize_t n, py::ssize_t cols = 0) {
-    py::array_t<T> out = cols ? py::array_t<T>({n, cols}) : py::array_t<T>(n);
-    const size_t bytes = static_cast<size_t>(n * (cols ? cols : 1)) * sizeof(T);
-    if (bytes) std::memcpy(out.mutable_data(), src, bytes);
-    return out;
-}
-
 struct NmsArgs {
     float iou;
     int64_t max_det;
@@ -107,9 +99,8 @@ py::tuple finish(k::Candidates& cand, const NmsArgs& a) {
         cand = std::move(packed);
     }
     const auto n = static_cast<py::ssize_t>(cand.size());
-    return py::make_tuple(to_numpy(cand.boxes.data(), n, 4), to_numpy(cand.scores.data(), n),
-                          to_numpy(cand.class_ids.data(), n),
-                          to_numpy(cand.anchor_index.data(), n));
+    return py::make_tuple(vector_array(cand.boxes, {n, 4}), vector_array(cand.scores, {n}),
+                          vector_array(cand.class_ids, {n}), vector_array(cand.anchor_index, {n}));
 }
 
 NmsArgs nms_args(float iou, int64_t max_det, bool agnostic, int64_t top_k, bool plus_one,
@@ -125,10 +116,8 @@ void bind_postprocess(py::module_& m) {
         [](const py::array& boxes, const py::array& scores, const py::object& class_ids,
            float iou_threshold, float score_threshold, int64_t max_detections, int64_t top_k,
            bool plus_one) {
-            require_dtype<float>(boxes, "boxes");
-            require_dtype<float>(scores, "scores");
-            require_c_contiguous(boxes, "boxes");
-            require_c_contiguous(scores, "scores");
+            require_c_array<float>(boxes, "boxes");
+            require_c_array<float>(scores, "scores");
             const int64_t n = scores.ndim() == 1 ? scores.shape(0) : -1;
             if (n < 0 || boxes.ndim() != 2 || boxes.shape(0) != n || boxes.shape(1) != 4)
                 throw py::value_error("expected boxes (N, 4) and scores (N,)");
@@ -136,10 +125,9 @@ void bind_postprocess(py::module_& m) {
             py::array cls_arr;
             if (!class_ids.is_none()) {
                 cls_arr = class_ids.cast<py::array>();
-                require_dtype<int32_t>(cls_arr, "class_ids");
+                require_c_array<int32_t>(cls_arr, "class_ids");
                 if (cls_arr.ndim() != 1 || cls_arr.shape(0) != n)
                     throw py::value_error("expected int32 class_ids of shape (N,)");
-                require_c_contiguous(cls_arr, "class_ids");
                 cls = static_cast<const int32_t*>(cls_arr.data());
             }
             const auto* b = static_cast<const float*>(boxes.data());
@@ -156,7 +144,7 @@ void bind_postprocess(py::module_& m) {
                 py::gil_scoped_release release;
                 k::nms(b, s, cls, n, p, keep);
             }
-            return to_numpy(keep.data(), static_cast<py::ssize_t>(keep.size()));
+            return vector_array(keep, {static_cast<py::ssize_t>(keep.size())});
         },
         py::arg("boxes"), py::arg("scores"), py::arg("class_ids"), py::arg("iou_threshold"),
         py::arg("score_threshold"), py::arg("max_detections"), py::arg("top_k"),
@@ -220,8 +208,7 @@ void bind_postprocess(py::module_& m) {
                               int64_t top_k, bool plus_one, bool run_nms) {
         std::vector<k::TensorView> views;
         for (const auto& item : branches) views.push_back(make_view(item.cast<py::tuple>()));
-        require_dtype<float>(anchors, "anchors");
-        require_c_contiguous(anchors, "anchors");
+        require_c_array<float>(anchors, "anchors");
         if (anchors.size() != static_cast<py::ssize_t>(views.size()) * num_anchors * 2)
             throw py::value_error("expected float32 anchors of n_branches * num_anchors * 2");
         for (const auto& v : views)
