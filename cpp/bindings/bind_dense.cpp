@@ -226,7 +226,8 @@ py::tuple decode_pose(const py::list& heads, int64_t reg_max, int64_t model_h, i
         hs.push_back(h);
         keep.push_back(a);
     }
-    if (reg_max < 1) throw py::value_error("reg_max: expected >= 1");
+    if (reg_max < 1 || reg_max > 64)
+        throw py::value_error("reg_max: expected 1..64, got " + std::to_string(reg_max));
     if (model_h <= 0 || model_w <= 0) throw py::value_error("model size: expected positive");
     k::KeypointCandidates c;
     {

@@ -26,7 +26,7 @@ struct PoseHead {
 
 // Keeps cells whose dequantised logit >= logit_threshold (= log(t / (1 - t)) for a score
 // threshold t), score = sigmoid(logit). Box sides come from a max-subtracted softmax over
-// reg_max bins (distance = expected bin), x1 = (j + 0.5 - l) * stride_x etc., with
+// reg_max <= 64 bins (dfl_expectation of yolo.h), x1 = (j + 0.5 - l) * stride_x etc., with
 // stride_x = model_w / W and stride_y = model_h / H. anchor_index = (cells of the previous
 // levels) + i * W + j, the column of the (1, 17, 3, N) keypoint tensor.
 void decode_yolov8_pose(const PoseHead* heads, int64_t n_heads, int64_t reg_max, int64_t model_h,
