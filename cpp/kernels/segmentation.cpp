@@ -117,22 +117,25 @@ void argmax_typed(const TensorView& s, Out* out) {
     }
 }
 
+// 8-bit keys: an index of the output's width (uint8 up to 256 classes) keeps the lanes aligned.
+template <typename K, typename Out>
+void argmax_8bit(const TensorView& s, Out* out) {
+    if constexpr (sizeof(Out) == 1)
+        argmax_typed<K, uint8_t>(s, out);
+    else
+        argmax_typed<K, uint16_t>(s, out);
+}
+
 template <typename Out>
 void argmax_dispatch(const TensorView& s, Out* out) {
     // The index buffer has the key's width so compare and select stay lane-aligned; it is
     // narrowed to the output type once per row.
     switch (s.dtype) {
         case DType::Int8:
-            if constexpr (sizeof(Out) == 1)
-                argmax_typed<Int8Key, uint8_t>(s, out);
-            else
-                argmax_typed<Int8Key, uint16_t>(s, out);
+            argmax_8bit<Int8Key>(s, out);
             break;
         case DType::UInt8:
-            if constexpr (sizeof(Out) == 1)
-                argmax_typed<UInt8Key, uint8_t>(s, out);
-            else
-                argmax_typed<UInt8Key, uint16_t>(s, out);
+            argmax_8bit<UInt8Key>(s, out);
             break;
         case DType::Float16:
             argmax_typed<HalfKey, uint16_t>(s, out);
