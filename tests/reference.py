@@ -240,6 +240,19 @@ def detect(cands: Cands, iou: float, max_detections: int = 300, agnostic: bool =
     return b[keep], s[keep], c[keep], a[keep]
 
 
+def assert_detections_match(det, want: Cands, atol: float = 2e-3) -> None:
+    """A decoder's Detections equal the reference detections ``want`` = (boxes, scores,
+    class_ids, anchor_index): same cells and classes in the same order, scores and boxes to
+    float32 rounding (boxes within ``atol`` pixels), and the documented result dtypes."""
+    b, s, c, a = want
+    np.testing.assert_array_equal(det.anchor_index, a)
+    np.testing.assert_array_equal(det.class_ids, c)
+    np.testing.assert_allclose(det.scores, s, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(det.xyxy, b, atol=atol, rtol=1e-5)
+    assert det.xyxy.dtype == np.float32 and det.scores.dtype == np.float32
+    assert det.class_ids.dtype == np.int32 and det.anchor_index.dtype == np.int64
+
+
 # ---------------------------------------------------------------------------------------
 # Letterbox geometry (spec §0.4), independent of rknn_fast.preprocess.
 

@@ -5,6 +5,7 @@ import pytest
 
 import rknn_fast
 import reference as ref
+from reference import assert_detections_match as assert_same
 from rknn_fast import TensorInfo
 from rknn_fast.postprocess import (
     YOLOV5_ANCHORS, decode, decode_yolov5, decode_yolov8, decode_yolov8_flat, decode_yolox,
@@ -14,16 +15,6 @@ from rknn_fast.postprocess import (
 F32 = np.float32
 CLS_Q = (1 / 255, -128)  # probabilities in [0, 1]
 BOX_Q = (0.08, 3)  # DFL logits
-
-
-def assert_same(det, want, atol=2e-3):
-    b, s, c, a = want
-    np.testing.assert_array_equal(det.anchor_index, a)
-    np.testing.assert_array_equal(det.class_ids, c)
-    np.testing.assert_allclose(det.scores, s, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(det.xyxy, b, atol=atol, rtol=1e-5)
-    assert det.xyxy.dtype == np.float32 and det.scores.dtype == np.float32
-    assert det.class_ids.dtype == np.int32 and det.anchor_index.dtype == np.int64
 
 
 # ---------------------------------------------------------------------------------------

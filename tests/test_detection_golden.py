@@ -13,6 +13,7 @@ import pytest
 
 import rknn_fast
 import reference as ref
+from reference import assert_detections_match as assert_same
 from rknn_fast import TensorInfo
 from rknn_fast.golden import read_golden
 from rknn_fast.postprocess import YOLOV5_ANCHORS, decode_yolov5, decode_yolov8, decode_yolox
@@ -49,14 +50,6 @@ def as_runtime_outputs(outs, infos):
 def deq_all(raw, infos):
     return [ref.dequantize(r, i.scale, i.zero_point) if r.dtype == np.int8 else r.astype(F32)
             for r, i in zip(raw, infos)]
-
-
-def assert_same(det, want, atol=2e-3):
-    b, s, c, a = want
-    np.testing.assert_array_equal(det.anchor_index, a)
-    np.testing.assert_array_equal(det.class_ids, c)
-    np.testing.assert_allclose(det.scores, s, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(det.xyxy, b, atol=atol, rtol=1e-5)
 
 
 ALL = ["yolov8_rk3588_i8", "yolov8_rk3566_i8", "yolov8_rk3588_fp16", "yolov5_rk3588_i8",

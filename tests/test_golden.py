@@ -82,6 +82,30 @@ def test_dtypes_round_trip(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+# rknn_tensor_type values of the C API (cpp/abi/rknn_abi.h, API_FACTS.md): INT16 = 4, UINT16 = 5.
+RKNN_TYPE_OF = [(np.float32, 0), (np.float16, 1), (np.int8, 2), (np.uint8, 3), (np.int16, 4),
+                (np.uint16, 5), (np.int32, 6), (np.uint32, 7), (np.int64, 8), (np.bool_, 9)]
+
+
+@pytest.mark.parametrize("dtype,rknn_type", RKNN_TYPE_OF)
+def test_type_field_is_the_c_api_value(tmp_path, dtype, rknn_type):
+    a = np.zeros((2,), dtype)
+    assert GoldenTensor(a, 3).type == rknn_type
+    p = tmp_path / "t.golden"
+    write_golden(p, [([a], [a])])
+    header_size = 8 + 4 * 4
+    assert struct.unpack_from("<I", p.read_bytes(), header_size)[0] == rknn_type
+
+
+@pytest.mark.parametrize("rknn_type,dtype,value", [(4, np.int16, -2), (5, np.uint16, 65534)])
+def test_reads_16_bit_integer_types_by_c_api_value(rknn_type, dtype, value):
+    tensor = struct.pack("<IIII", rknn_type, 3, 1, 1) + struct.pack("<Q", 2)
+    tensor += struct.pack("<H", 0xFFFE)  # the bits of int16 -2 and of uint16 65534
+    (ins, outs), = read_golden(struct.pack("<8sIIII", MAGIC, 1, 1, 1, 0) + tensor + tensor)
+    for t in ins + outs:
+        assert t.dtype == dtype and t.tolist() == [value]
+
+
 def test_big_endian_input_is_stored_little_endian(tmp_path):
     a = np.array([1.0, 2.0], dtype=">f4")
     p = tmp_path / "be.golden"

@@ -128,6 +128,32 @@ def test_fp16_to_fp32_matches_numpy(n):
     assert np.array_equal(got[~nan].view(np.uint32), want[~nan].view(np.uint32))
 
 
+ALL_HALF_BITS = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
+
+
+@pytest.mark.parametrize("start", [0, 1, 3, 7, 8, 9])  # unaligned starts and every tail length
+def test_fp16_to_fp32_all_65536_values_bit_exact(start):
+    # numpy keeps NaN payloads (signalling NaNs stay signalling): compare every bit, NaNs included
+    a = ALL_HALF_BITS[start:].view(np.float16)
+    got = convert.fp16_to_fp32(a)
+    assert np.array_equal(got.view(np.uint32), a.astype(np.float32).view(np.uint32))
+
+
+def test_fp16_nan_payloads_as_numpy():
+    bits = np.array([0x7C01, 0x7D00, 0x7DFF, 0x7E00, 0x7FFF, 0xFC01, 0xFE01], np.uint16)
+    got = convert.fp16_to_fp32(bits.view(np.float16)).view(np.uint32)
+    # hand-computed: sign, all-ones exponent, the 10-bit payload shifted up by 13 (quiet bit kept as is)
+    assert got.tolist() == [0x7F802000, 0x7FA00000, 0x7FBFE000, 0x7FC00000, 0x7FFFE000, 0xFF802000,
+                            0xFFC02000]
+
+
+def test_fused_fp16_widening_all_65536_values_bit_exact():
+    # the scalar half_to_float (kernels/half.h) as used by the fused NC1HWC2 conversion
+    a = ALL_HALF_BITS.view(np.float16).reshape(1, 1, 256, 256, 1)
+    got = convert.from_nc1hwc2(a, 1, float32=True)
+    assert np.array_equal(got.view(np.uint32), a.reshape(1, 1, 256, 256).astype(np.float32).view(np.uint32))
+
+
 def test_fp16_special_values():
     a = np.array([0.0, -0.0, 1.0, -2.5, 65504.0, np.inf, -np.inf, 6e-8, 6.1e-5], dtype=np.float16)
     assert np.array_equal(convert.fp16_to_fp32(a).view(np.uint32), a.astype(np.float32).view(np.uint32))

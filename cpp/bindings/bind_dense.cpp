@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_args.h"
 #include "kernels/keypoints.h"
 #include "kernels/masks.h"
 #include "kernels/segmentation.h"
@@ -22,35 +23,26 @@ namespace k = rknn_fast::kernels;
 namespace rknn_fast::bindings {
 namespace {
 
-std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
-
-void require_c_contiguous(const py::array& a, const char* what) {
-    if (!(a.flags() & py::array::c_style))
-        throw py::value_error(std::string(what) + ": expected a C-contiguous array, got strides " +
-                              py::str(py::cast(std::vector<py::ssize_t>(a.strides(), a.strides() + a.ndim())))
-                                  .cast<std::string>());
-}
-
-k::ScoreType score_type(const py::array& a, const char* what) {
-    const char kind = a.dtype().kind();
-    const py::ssize_t size = a.dtype().itemsize();
-    if (kind == 'i' && size == 1) return k::ScoreType::Int8;
-    if (kind == 'f' && size == 2) return k::ScoreType::Float16;
-    if (kind == 'f' && size == 4) return k::ScoreType::Float32;
+// The element types of dense score tensors (no uint8 among the models' outputs).
+k::DType score_type(const py::array& a, const char* what) {
+    require_native_byte_order(a, what);
+    if (has_dtype(a, 'i', 1)) return k::DType::Int8;
+    if (has_dtype(a, 'f', 2)) return k::DType::Float16;
+    if (has_dtype(a, 'f', 4)) return k::DType::Float32;
     throw py::type_error(std::string(what) + ": expected int8, float16 or float32, got " +
-                         dtype_name(a));
+                         dtype_name(a.dtype()));
 }
 
 // A view of `a` as (classes, height, width) planes; checks every addressed element is
 // inside the array so the kernels can read without bounds checks.
-k::ScorePlanes planes_of(const py::array& a, int64_t classes, int64_t height, int64_t width,
+k::TensorView planes_of(const py::array& a, int64_t classes, int64_t height, int64_t width,
                          int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w,
                          const char* what) {
     require_c_contiguous(a, what);
-    k::ScorePlanes s;
-    s.type = score_type(a, what);
+    k::TensorView s;
+    s.dtype = score_type(a, what);
     s.data = a.data();
-    s.classes = classes;
+    s.channels = classes;
     s.height = height;
     s.width = width;
     s.c2 = c2;
@@ -62,14 +54,7 @@ k::ScorePlanes planes_of(const py::array& a, int64_t classes, int64_t height, in
         throw py::value_error(std::string(what) + ": invalid layout (classes >= 1, c2 >= 1, "
                                                   "non-negative sizes and strides expected)");
     if (height == 0 || width == 0) return s;
-    int64_t max_c = s.offset(classes - 1, 0, 0);
-    const int64_t last_full_block = (classes - 1) / c2 * c2;
-    if (last_full_block > 0) max_c = std::max(max_c, s.offset(last_full_block - 1, 0, 0));
-    const int64_t max_offset = max_c + (height - 1) * stride_h + (width - 1) * stride_w;
-    if (max_offset >= static_cast<int64_t>(a.size()))
-        throw py::value_error(std::string(what) + ": layout addresses element " +
-                              std::to_string(max_offset) + " but the array has " +
-                              std::to_string(a.size()) + " elements");
+    require_view_in_bounds(s, a, what);
     return s;
 }
 
@@ -90,7 +75,7 @@ k::PixelAffine affine_of(double ax, double bx, double ay, double by) {
 
 py::array argmax(const py::array& scores, int64_t classes, int64_t height, int64_t width,
                  int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w) {
-    const k::ScorePlanes s =
+    const k::TensorView s =
         planes_of(scores, classes, height, width, c2, stride_c1, stride_h, stride_w, "scores");
     if (classes > 65536) throw py::value_error("scores: expected at most 65536 classes, got " + std::to_string(classes));
     const bool u16 = classes > 256;
@@ -108,12 +93,11 @@ py::array resample_nearest(const py::array& map, double ax, double bx, double ay
                            int64_t out_h, int64_t out_w) {
     require_c_contiguous(map, "class_map");
     if (map.ndim() != 2) throw py::value_error("class_map: expected a 2-D (H, W) array, got " + std::to_string(map.ndim()) + " dimensions");
-    const char kind = map.dtype().kind();
-    const py::ssize_t size = map.dtype().itemsize();
-    if (kind != 'u' || (size != 1 && size != 2))
-        throw py::type_error("class_map: expected uint8 or uint16, got " + dtype_name(map));
+    require_native_byte_order(map, "class_map");
+    const bool u16 = has_dtype<uint16_t>(map);
+    if (!u16 && !has_dtype<uint8_t>(map))
+        throw py::type_error("class_map: expected uint8 or uint16, got " + dtype_name(map.dtype()));
     if (out_h < 0 || out_w < 0) throw py::value_error("output size must be non-negative");
-    const bool u16 = size == 2;
     const int64_t h = map.shape(0), w = map.shape(1);
     if ((h == 0 || w == 0) && out_h > 0 && out_w > 0)
         throw py::value_error("class_map: expected a non-empty map to resample");
@@ -132,7 +116,7 @@ py::array resample_argmax(const py::array& scores, int64_t classes, int64_t heig
                           int64_t c2, int64_t stride_c1, int64_t stride_h, int64_t stride_w,
                           double ax, double bx, double ay, double by, int64_t out_h,
                           int64_t out_w) {
-    const k::ScorePlanes s =
+    const k::TensorView s =
         planes_of(scores, classes, height, width, c2, stride_c1, stride_h, stride_w, "scores");
     if (classes > 65536) throw py::value_error("scores: expected at most 65536 classes, got " + std::to_string(classes));
     if (out_h < 0 || out_w < 0) throw py::value_error("output size must be non-negative");
@@ -150,13 +134,13 @@ py::array resample_argmax(const py::array& scores, int64_t classes, int64_t heig
 }
 
 py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const py::array& coeffs,
-                         std::optional<py::array_t<int32_t, 0>> coeff_zero_points,
-                         const py::array_t<float, 0>& boxes, int64_t model_h, int64_t model_w,
+                         const std::optional<py::array>& coeff_zero_points,
+                         const py::array& boxes, int64_t model_h, int64_t model_w,
                          double scale, double pad_x, double pad_y, int64_t out_h, int64_t out_w,
-                         std::optional<py::array_t<int32_t, 0>> class_ids, bool want_class_map) {
+                         const std::optional<py::array>& class_ids, bool want_class_map) {
     require_c_contiguous(proto, "proto");
     require_c_contiguous(coeffs, "coefficients");
-    require_c_contiguous(boxes, "boxes");
+    require_c_array<float>(boxes, "boxes");
     if (proto.ndim() != 3) throw py::value_error("proto: expected (K, H, W), got " + std::to_string(proto.ndim()) + " dimensions");
     k::ProtoTensor p;
     p.data = proto.data();
@@ -164,27 +148,30 @@ py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const
     p.height = proto.shape(1);
     p.width = proto.shape(2);
     p.zero_point = proto_zero_point;
-    const k::ScoreType pt = score_type(proto, "proto");
-    if (pt == k::ScoreType::Float16) throw py::type_error("proto: expected int8 or float32, got float16");
-    p.is_int8 = pt == k::ScoreType::Int8;
+    const k::DType pt = score_type(proto, "proto");
+    if (pt == k::DType::Float16) throw py::type_error("proto: expected int8 or float32, got float16");
+    p.is_int8 = pt == k::DType::Int8;
     const int64_t n = boxes.ndim() == 2 ? boxes.shape(0) : -1;
     if (boxes.ndim() != 2 || boxes.shape(1) != 4) throw py::value_error("boxes: expected (N, 4) float32");
     if (coeffs.ndim() != 2 || coeffs.shape(0) != n || coeffs.shape(1) != p.channels)
         throw py::value_error("coefficients: expected (" + std::to_string(n) + ", " + std::to_string(p.channels) + ")");
     k::MaskCoefficients mc;
     mc.data = coeffs.data();
-    const k::ScoreType ct = score_type(coeffs, "coefficients");
-    if (ct == k::ScoreType::Float16) throw py::type_error("coefficients: expected int8 or float32, got float16");
-    mc.is_int8 = ct == k::ScoreType::Int8;
+    const k::DType ct = score_type(coeffs, "coefficients");
+    if (ct == k::DType::Float16) throw py::type_error("coefficients: expected int8 or float32, got float16");
+    mc.is_int8 = ct == k::DType::Int8;
     if (mc.is_int8) {
-        if (!coeff_zero_points || coeff_zero_points->ndim() != 1 || coeff_zero_points->shape(0) != n)
+        if (!coeff_zero_points) throw py::value_error("coefficient_zero_points: expected (N,) int32 for int8 coefficients");
+        require_c_array<int32_t>(*coeff_zero_points, "coefficient_zero_points");
+        if (coeff_zero_points->ndim() != 1 || coeff_zero_points->shape(0) != n)
             throw py::value_error("coefficient_zero_points: expected (N,) int32 for int8 coefficients");
-        mc.zero_points = coeff_zero_points->data();
+        mc.zero_points = static_cast<const int32_t*>(coeff_zero_points->data());
     }
     const int32_t* cls = nullptr;
     if (class_ids) {
+        require_c_array<int32_t>(*class_ids, "class_ids");
         if (class_ids->ndim() != 1 || class_ids->shape(0) != n) throw py::value_error("class_ids: expected (N,) int32");
-        cls = class_ids->data();
+        cls = static_cast<const int32_t*>(class_ids->data());
     }
     if (model_h <= 0 || model_w <= 0 || out_h < 0 || out_w < 0 || !(scale > 0))
         throw py::value_error("expected positive model size and scale, non-negative output size");
@@ -206,19 +193,12 @@ py::tuple instance_masks(const py::array& proto, int32_t proto_zero_point, const
     }
     // numpy bool is one byte holding 0 or 1, which is what the kernel writes.
     uint8_t* mdst = reinterpret_cast<uint8_t*>(masks.mutable_data());
-    const float* b = boxes.data();
+    const auto* b = static_cast<const float*>(boxes.data());
     {
         py::gil_scoped_release release;
         k::instance_masks(p, mc, b, n, g, mdst, cls, cmap);
     }
     return py::make_tuple(masks, class_map);
-}
-
-template <typename T>
-py::array_t<T> vector_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-    py::array_t<T> a(shape);
-    if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
-    return a;
 }
 
 py::tuple candidates_tuple(const k::KeypointCandidates& c, int64_t n_keypoints) {
@@ -241,12 +221,13 @@ py::tuple decode_pose(const py::list& heads, int64_t reg_max, int64_t model_h, i
         h.planes = planes_of(a, 4 * reg_max + 1, t[1].cast<int64_t>(), t[2].cast<int64_t>(),
                              t[3].cast<int64_t>(), t[4].cast<int64_t>(), t[5].cast<int64_t>(),
                              t[6].cast<int64_t>(), "pose head");
-        h.scale = t[7].cast<float>();
-        h.zero_point = t[8].cast<int32_t>();
+        h.planes.scale = t[7].cast<float>();
+        h.planes.zero_point = t[8].cast<int32_t>();
         hs.push_back(h);
         keep.push_back(a);
     }
-    if (reg_max < 1) throw py::value_error("reg_max: expected >= 1");
+    if (reg_max < 1 || reg_max > 64)
+        throw py::value_error("reg_max: expected 1..64, got " + std::to_string(reg_max));
     if (model_h <= 0 || model_w <= 0) throw py::value_error("model size: expected positive");
     k::KeypointCandidates c;
     {
@@ -263,17 +244,22 @@ py::array_t<float> priors(int64_t model_h, int64_t model_w) {
     return vector_array(p, {static_cast<py::ssize_t>(p.size() / 4), 4});
 }
 
-py::tuple decode_retinaface(const py::array_t<float, 0>& loc, const py::array_t<float, 0>& conf,
-                            const py::array_t<float, 0>& landmarks,
-                            const py::array_t<float, 0>& prior_boxes, int64_t model_h,
-                            int64_t model_w, float threshold) {
-    for (auto* a : {&loc, &conf, &landmarks, &prior_boxes}) require_c_contiguous(*a, "retinaface");
+py::tuple decode_retinaface(const py::array& loc, const py::array& conf, const py::array& landmarks,
+                            const py::array& prior_boxes, int64_t model_h, int64_t model_w,
+                            float threshold) {
+    require_c_array<float>(loc, "loc");
+    require_c_array<float>(conf, "conf");
+    require_c_array<float>(landmarks, "landmarks");
+    require_c_array<float>(prior_boxes, "priors");
     const int64_t n = prior_boxes.ndim() == 2 ? prior_boxes.shape(0) : -1;
     if (prior_boxes.ndim() != 2 || prior_boxes.shape(1) != 4) throw py::value_error("priors: expected (P, 4)");
     if (loc.size() != 4 * n || conf.size() != 2 * n || landmarks.size() != 10 * n)
         throw py::value_error("retinaface: expected loc (P,4), conf (P,2), landmarks (P,10) with P = " + std::to_string(n));
     k::KeypointCandidates c;
-    const float *l = loc.data(), *s = conf.data(), *m = landmarks.data(), *p = prior_boxes.data();
+    const auto* l = static_cast<const float*>(loc.data());
+    const auto* s = static_cast<const float*>(conf.data());
+    const auto* m = static_cast<const float*>(landmarks.data());
+    const auto* p = static_cast<const float*>(prior_boxes.data());
     {
         py::gil_scoped_release release;
         k::decode_retinaface(l, s, m, p, n, model_h, model_w, threshold, c);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_args.h"
 #include "kernels/nms.h"
 #include "kernels/tensor_view.h"
 #include "kernels/yolo.h"
@@ -21,18 +22,13 @@ namespace rknn_fast::bindings {
 namespace {
 
 k::DType dtype_of(const py::array& a) {
-    const py::dtype dt = a.dtype();
-    if (dt.is(py::dtype::of<int8_t>())) return k::DType::Int8;
-    if (dt.is(py::dtype::of<uint8_t>())) return k::DType::UInt8;
-    if (dt.is(py::dtype::of<float>())) return k::DType::Float32;
-    if (dt.kind() == 'f' && dt.itemsize() == 2) return k::DType::Float16;
+    require_native_byte_order(a, "a model output");
+    if (has_dtype<int8_t>(a)) return k::DType::Int8;
+    if (has_dtype<uint8_t>(a)) return k::DType::UInt8;
+    if (has_dtype<float>(a)) return k::DType::Float32;
+    if (has_dtype(a, 'f', 2)) return k::DType::Float16;
     throw py::type_error("expected an int8, uint8, float16 or float32 array, got dtype " +
-                         std::string(py::str(dt)));
-}
-
-void require_c_contiguous(const py::array& a, const char* what) {
-    if (!(a.flags() & py::array::c_style))
-        throw py::value_error(std::string("expected a C-contiguous array for ") + what);
+                         dtype_name(a.dtype()));
 }
 
 // A view spec from Python: (array, (channels, height, width, c2, stride_c1, stride_h,
@@ -60,21 +56,10 @@ k::TensorView make_view(const py::tuple& spec) {
         if (d < 0) throw py::value_error("expected non-negative view dims");
     if (v.c2 < 1 || v.channels < 1 || v.height < 1 || v.width < 1)
         throw py::value_error("expected positive channels, height, width and c2");
-    const int64_t last = v.offset(v.channels - 1, v.height - 1, v.width - 1);
-    if (last >= static_cast<int64_t>(a.size()))
-        throw py::value_error("view extends past the end of the array (" + std::to_string(last) +
-                              " >= " + std::to_string(a.size()) + ")");
+    require_view_in_bounds(v, a, "a model output");
     if ((v.dtype == k::DType::Int8 || v.dtype == k::DType::UInt8) && !(v.scale > 0.0f))
         throw py::value_error("expected a positive quantization scale");
     return v;
-}
-
-template <typename T>
-py::array_t<T> to_numpy(const T* src, py::ssize_t n, py::ssize_t cols = 0) {
-    py::array_t<T> out = cols ? py::array_t<T>({n, cols}) : py::array_t<T>(n);
-    const size_t bytes = static_cast<size_t>(n * (cols ? cols : 1)) * sizeof(T);
-    if (bytes) std::memcpy(out.mutable_data(), src, bytes);
-    return out;
 }
 
 struct NmsArgs {
@@ -114,9 +99,8 @@ py::tuple finish(k::Candidates& cand, const NmsArgs& a) {
         cand = std::move(packed);
     }
     const auto n = static_cast<py::ssize_t>(cand.size());
-    return py::make_tuple(to_numpy(cand.boxes.data(), n, 4), to_numpy(cand.scores.data(), n),
-                          to_numpy(cand.class_ids.data(), n),
-                          to_numpy(cand.anchor_index.data(), n));
+    return py::make_tuple(vector_array(cand.boxes, {n, 4}), vector_array(cand.scores, {n}),
+                          vector_array(cand.class_ids, {n}), vector_array(cand.anchor_index, {n}));
 }
 
 NmsArgs nms_args(float iou, int64_t max_det, bool agnostic, int64_t top_k, bool plus_one,
@@ -132,11 +116,8 @@ void bind_postprocess(py::module_& m) {
         [](const py::array& boxes, const py::array& scores, const py::object& class_ids,
            float iou_threshold, float score_threshold, int64_t max_detections, int64_t top_k,
            bool plus_one) {
-            if (!boxes.dtype().is(py::dtype::of<float>()) ||
-                !scores.dtype().is(py::dtype::of<float>()))
-                throw py::type_error("expected float32 boxes and scores");
-            require_c_contiguous(boxes, "boxes");
-            require_c_contiguous(scores, "scores");
+            require_c_array<float>(boxes, "boxes");
+            require_c_array<float>(scores, "scores");
             const int64_t n = scores.ndim() == 1 ? scores.shape(0) : -1;
             if (n < 0 || boxes.ndim() != 2 || boxes.shape(0) != n || boxes.shape(1) != 4)
                 throw py::value_error("expected boxes (N, 4) and scores (N,)");
@@ -144,10 +125,9 @@ void bind_postprocess(py::module_& m) {
             py::array cls_arr;
             if (!class_ids.is_none()) {
                 cls_arr = class_ids.cast<py::array>();
-                if (!cls_arr.dtype().is(py::dtype::of<int32_t>()) || cls_arr.ndim() != 1 ||
-                    cls_arr.shape(0) != n)
+                require_c_array<int32_t>(cls_arr, "class_ids");
+                if (cls_arr.ndim() != 1 || cls_arr.shape(0) != n)
                     throw py::value_error("expected int32 class_ids of shape (N,)");
-                require_c_contiguous(cls_arr, "class_ids");
                 cls = static_cast<const int32_t*>(cls_arr.data());
             }
             const auto* b = static_cast<const float*>(boxes.data());
@@ -164,7 +144,7 @@ void bind_postprocess(py::module_& m) {
                 py::gil_scoped_release release;
                 k::nms(b, s, cls, n, p, keep);
             }
-            return to_numpy(keep.data(), static_cast<py::ssize_t>(keep.size()));
+            return vector_array(keep, {static_cast<py::ssize_t>(keep.size())});
         },
         py::arg("boxes"), py::arg("scores"), py::arg("class_ids"), py::arg("iou_threshold"),
         py::arg("score_threshold"), py::arg("max_detections"), py::arg("top_k"),
@@ -228,8 +208,8 @@ void bind_postprocess(py::module_& m) {
                               int64_t top_k, bool plus_one, bool run_nms) {
         std::vector<k::TensorView> views;
         for (const auto& item : branches) views.push_back(make_view(item.cast<py::tuple>()));
-        if (!anchors.dtype().is(py::dtype::of<float>()) || !(anchors.flags() & py::array::c_style) ||
-            anchors.size() != static_cast<py::ssize_t>(views.size()) * num_anchors * 2)
+        require_c_array<float>(anchors, "anchors");
+        if (anchors.size() != static_cast<py::ssize_t>(views.size()) * num_anchors * 2)
             throw py::value_error("expected float32 anchors of n_branches * num_anchors * 2");
         for (const auto& v : views)
             if (num_anchors < 1 || v.channels % num_anchors != 0 || v.channels / num_anchors < 6)

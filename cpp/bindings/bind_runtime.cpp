@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_args.h"
 #include "kernels/convert.h"
 #include "runtime/context.h"
 #include "runtime/loader.h"
@@ -76,10 +77,8 @@ struct Buffer {
     size_t size;
 };
 Buffer contiguous(const py::array& a, bool writable, const char* what) {
-    if (!(a.flags() & py::array::c_style)) {
-        throw py::value_error(std::string(what) + ": expected a C-contiguous array, got a non-contiguous one");
-    }
-    if (writable && !a.writeable()) throw py::value_error(std::string(what) + ": expected a writable array");
+    require_c_contiguous(a, what);
+    if (writable) require_writable(a, what);
     return {const_cast<void*>(a.data()), static_cast<size_t>(a.nbytes())};
 }
 
@@ -168,7 +167,7 @@ char kind_of(const py::array& a) { return a.dtype().kind(); }
 
 void bind_kernels_convert(py::module_& m) {
     m.def("_fp16_to_fp32", [](const py::array& src, const py::array& dst) {
-        if (src.itemsize() != 2 || dst.dtype().kind() != 'f' || dst.itemsize() != 4)
+        if (!(has_dtype(src, 'f', 2) || has_dtype<uint16_t>(src)) || !has_dtype<float>(dst))
             throw py::type_error("expected float16 (or uint16 bits) source and float32 destination");
         Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
         check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
@@ -176,7 +175,7 @@ void bind_kernels_convert(py::module_& m) {
         kernels::fp16_to_fp32(static_cast<const uint16_t*>(s.data), static_cast<float*>(d.data), s.size / 2);
     });
     m.def("_fp32_to_fp16", [](const py::array& src, const py::array& dst) {
-        if (src.dtype().kind() != 'f' || src.itemsize() != 4 || dst.itemsize() != 2)
+        if (!has_dtype<float>(src) || !(has_dtype(dst, 'f', 2) || has_dtype<uint16_t>(dst)))
             throw py::type_error("expected float32 source and float16 destination");
         Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
         check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
@@ -184,8 +183,7 @@ void bind_kernels_convert(py::module_& m) {
         kernels::fp32_to_fp16(static_cast<const float*>(s.data), static_cast<uint16_t*>(d.data), s.size / 4);
     });
     m.def("_dequantize", [](const py::array& src, const py::array& dst, float scale, int32_t zp) {
-        if (src.itemsize() != 1 || (kind_of(src) != 'i' && kind_of(src) != 'u') || kind_of(dst) != 'f' ||
-            dst.itemsize() != 4)
+        if (!(has_dtype<int8_t>(src) || has_dtype<uint8_t>(src)) || !has_dtype<float>(dst))
             throw py::type_error("expected int8/uint8 source and float32 destination");
         Buffer s = contiguous(src, false, "src"), d = contiguous(dst, true, "dst");
         check_sizes(src, dst, static_cast<size_t>(dst.size()), static_cast<size_t>(src.size()));
@@ -212,7 +210,7 @@ void bind_kernels_convert(py::module_& m) {
             kernels::nc1hwc2_to(s.data, o.data, es, d, layout);
             return;
         }
-        if (kind_of(dst) != 'f' || dst.itemsize() != 4) throw py::type_error("expected a float32 destination");
+        if (!has_dtype<float>(dst)) throw py::type_error("expected a float32 destination");
         if (mode == 1) {
             if (src.itemsize() != 1) throw py::type_error("expected an int8/uint8 source");
             const bool is_signed = kind_of(src) == 'i';
@@ -226,7 +224,7 @@ void bind_kernels_convert(py::module_& m) {
             return;
         }
         if (mode == 2) {
-            if (src.itemsize() != 2) throw py::type_error("expected a float16 source");
+            if (!(has_dtype(src, 'f', 2) || has_dtype<uint16_t>(src))) throw py::type_error("expected a float16 source");
             py::gil_scoped_release nogil;
             kernels::nc1hwc2_to_float(static_cast<const uint16_t*>(s.data), static_cast<float*>(o.data), d, layout);
             return;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/half.h"
+
 namespace rknn_fast::emulator {
 
 // How one element is stored. With `affine` the stored integer q means (q - zp) * scale.
@@ -25,7 +27,7 @@ struct Encoding {
 size_t codec_type_size(int32_t type);
 bool is_integer_type(int32_t type);
 
-float half_to_float(uint16_t h);
+using kernels::half_to_float;  // the one half -> float of the project (kernels/half.h)
 uint16_t float_to_half(float f);  // round to nearest even, saturating to +-inf
 float bfloat16_to_float(uint16_t b);
 uint16_t float_to_bfloat16(float f);

@@ -2,37 +2,23 @@
 // (int8/uint8 -> fp32) and NC1HWC2 -> NCHW/NHWC, optionally fused with the element
 // conversion so that a native int8 output becomes a logical float32 tensor in one pass.
 //
-// Plain loops written so that the compiler vectorises them (no intrinsics, no
-// -march=native): they run at memory speed on aarch64 NEON and x86 SSE2 alike.
+// Plain loops written so that the compiler vectorises them (no -march=native): they run on
+// aarch64 NEON and x86 SSE2 alike. The one exception is fp16 -> fp32 on x86-64, which also has
+// an F16C/AVX2 loop chosen at run time (same results, bit for bit).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-namespace rknn_fast::kernels {
+#include "kernels/half.h"
 
-// IEEE half (as its 16 bits) to float, exact for every value incl. subnormals, inf, NaN.
-inline float fp16_to_fp32(uint16_t h) {
-    const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-    const uint32_t exp_mant = h & 0x7fffu;
-    const uint32_t shifted = exp_mant << 13;
-    float f;
-    std::memcpy(&f, &shifted, sizeof f);
-    // Rebiasing by 2^112 turns the half exponent into the float one; it also scales half
-    // subnormals (read as float subnormals) correctly.
-    f *= 0x1p112f;
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    if (exp_mant >= 0x7c00u) bits = shifted | 0x7f800000u;  // inf / NaN keep their payload
-    bits |= sign;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
+namespace rknn_fast::kernels {
 
 // float to IEEE half bits, round to nearest even; overflow gives inf, NaN stays NaN.
 uint16_t fp32_to_fp16(float f);
 
+// Bulk half -> float (half_to_float, kernels/half.h, on every element): bit-exact, vectorised.
 void fp16_to_fp32(const uint16_t* src, float* dst, size_t n);
 void fp32_to_fp16(const float* src, uint16_t* dst, size_t n);
 

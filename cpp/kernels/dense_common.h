@@ -1,42 +1,16 @@
-// Small pieces shared by the dense-output kernels (segmentation, masks, pose, faces):
-// element types, an in-place view of a (C, H, W) score tensor in any of the runtime's
-// layouts, and helpers to read fp16 outputs (conversion from kernels/convert.h).
+// Small pieces shared by the dense-output kernels (segmentation, masks, pose, faces). Score
+// tensors are read in place through the TensorView of kernels/tensor_view.h (the same view the
+// detection decoders use), whatever the runtime's layout (NCHW, NHWC, NC1HWC2).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/convert.h"
+#include "kernels/half.h"
+#include "kernels/tensor_view.h"
 
 namespace rknn_fast::kernels {
-
-enum class ScoreType : int { Int8 = 0, Float16 = 1, Float32 = 2 };
-
-// Where element (class c, row y, column x) of a logical (C, H, W) tensor lives:
-//
-//   offset(c, y, x) = (c / c2) * stride_c1 + (c % c2) + y * stride_h + x * stride_w
-//
-// (strides in elements). One struct covers the three layouts the runtime hands out:
-//   NCHW (1, C, H, W):              c2 = 1, stride_c1 = H*W,          stride_h = W,      stride_w = 1
-//   NHWC (1, H, W, C):              c2 = C, stride_c1 = 0,            stride_h = W*C,    stride_w = C
-//   NC1HWC2 (1, C1, H, W', C2):     c2 = C2, stride_c1 = H*W'*C2,     stride_h = W'*C2,  stride_w = C2
-// (W' >= W is the native row length, padding included). Values are read in place.
-struct ScorePlanes {
-    const void* data = nullptr;
-    ScoreType type = ScoreType::Float32;
-    int64_t classes = 0;
-    int64_t height = 0;
-    int64_t width = 0;
-    int64_t c2 = 1;
-    int64_t stride_c1 = 0;
-    int64_t stride_h = 0;
-    int64_t stride_w = 1;
-
-    int64_t offset(int64_t c, int64_t y, int64_t x) const {
-        return (c / c2) * stride_c1 + (c % c2) + y * stride_h + x * stride_w;
-    }
-};
 
 namespace dense_detail {
 
@@ -48,13 +22,17 @@ inline int16_t half_order_key(uint16_t h) {
     return static_cast<int16_t>((h & 0x8000u) ? -magnitude : magnitude);
 }
 
-inline float read_score(const ScorePlanes& s, int64_t offset) {
-    switch (s.type) {
-        case ScoreType::Int8:
+// The raw value at `offset` as float: integer scores are NOT dequantised (scale and zero
+// point ignored), which keeps comparisons exact under a monotonic dequantisation.
+inline float read_score(const TensorView& s, int64_t offset) {
+    switch (s.dtype) {
+        case DType::Int8:
             return static_cast<float>(static_cast<const int8_t*>(s.data)[offset]);
-        case ScoreType::Float16:
-            return fp16_to_fp32(static_cast<const uint16_t*>(s.data)[offset]);
-        case ScoreType::Float32:
+        case DType::UInt8:
+            return static_cast<float>(static_cast<const uint8_t*>(s.data)[offset]);
+        case DType::Float16:
+            return half_to_float(static_cast<const uint16_t*>(s.data)[offset]);
+        case DType::Float32:
         default:
             return static_cast<const float*>(s.data)[offset];
     }

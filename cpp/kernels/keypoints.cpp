@@ -3,51 +3,27 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/yolo.h"  // dfl_expectation: the same DFL as the detection heads
+
 namespace rknn_fast::kernels {
-namespace {
-
-float head_value(const PoseHead& h, int64_t offset) {
-    const float v = dense_detail::read_score(h.planes, offset);
-    if (h.planes.type == ScoreType::Int8) return (v - static_cast<float>(h.zero_point)) * h.scale;
-    return v;
-}
-
-// Expected bin of a max-subtracted softmax over `n` logits.
-float dfl_distance(const float* logits, int64_t n) {
-    float m = logits[0];
-    for (int64_t b = 1; b < n; ++b) m = std::max(m, logits[b]);
-    float sum = 0.0f, weighted = 0.0f;
-    for (int64_t b = 0; b < n; ++b) {
-        const float e = std::exp(logits[b] - m);
-        sum += e;
-        weighted += e * static_cast<float>(b);
-    }
-    return weighted / sum;
-}
-
-}  // namespace
 
 void decode_yolov8_pose(const PoseHead* heads, int64_t n_heads, int64_t reg_max, int64_t model_h,
                         int64_t model_w, float logit_threshold, KeypointCandidates& out) {
     out = KeypointCandidates{};
-    std::vector<float> bins(static_cast<size_t>(reg_max));
     int64_t level_offset = 0;
     for (int64_t l = 0; l < n_heads; ++l) {
         const PoseHead& h = heads[l];
-        const ScorePlanes& s = h.planes;
+        const TensorView& s = h.planes;
         const float stride_x = static_cast<float>(model_w) / static_cast<float>(s.width);
         const float stride_y = static_cast<float>(model_h) / static_cast<float>(s.height);
         const int64_t logit_channel = 4 * reg_max;
         for (int64_t i = 0; i < s.height; ++i) {
             for (int64_t j = 0; j < s.width; ++j) {
-                const float logit = head_value(h, s.offset(logit_channel, i, j));
+                const float logit = load_float(s, s.offset(logit_channel, i, j));
                 if (!(logit >= logit_threshold)) continue;
                 float d[4];
-                for (int64_t side = 0; side < 4; ++side) {
-                    for (int64_t b = 0; b < reg_max; ++b)
-                        bins[static_cast<size_t>(b)] = head_value(h, s.offset(side * reg_max + b, i, j));
-                    d[side] = dfl_distance(bins.data(), reg_max);
-                }
+                for (int64_t side = 0; side < 4; ++side)
+                    d[side] = dfl_expectation(s, side * reg_max, i, j, reg_max);
                 const float cx = static_cast<float>(j) + 0.5f;
                 const float cy = static_cast<float>(i) + 0.5f;
                 out.boxes.push_back((cx - d[0]) * stride_x);

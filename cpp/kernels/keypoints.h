@@ -18,17 +18,15 @@ struct KeypointCandidates {
 };
 
 // One YOLOv8-pose level: (4 * reg_max + 1, H, W) scores read in place; the last channel is
-// the person logit (no sigmoid in the model). int8 values are dequantised with
+// the person logit (no sigmoid in the model). int8 values are dequantised with the view's
 // (q - zero_point) * scale; fp16/fp32 ignore scale and zero point.
 struct PoseHead {
-    ScorePlanes planes;
-    float scale = 1.0f;
-    int32_t zero_point = 0;
+    TensorView planes;
 };
 
 // Keeps cells whose dequantised logit >= logit_threshold (= log(t / (1 - t)) for a score
 // threshold t), score = sigmoid(logit). Box sides come from a max-subtracted softmax over
-// reg_max bins (distance = expected bin), x1 = (j + 0.5 - l) * stride_x etc., with
+// reg_max <= 64 bins (dfl_expectation of yolo.h), x1 = (j + 0.5 - l) * stride_x etc., with
 // stride_x = model_w / W and stride_y = model_h / H. anchor_index = (cells of the previous
 // levels) + i * W + j, the column of the (1, 17, 3, N) keypoint tensor.
 void decode_yolov8_pose(const PoseHead* heads, int64_t n_heads, int64_t reg_max, int64_t model_h,

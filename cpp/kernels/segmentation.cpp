@@ -18,6 +18,11 @@ struct Int8Key {
     using Key = int8_t;
     static Key key(In v) { return v; }
 };
+struct UInt8Key {
+    using In = uint8_t;
+    using Key = uint8_t;
+    static Key key(In v) { return v; }
+};
 struct HalfKey {
     using In = uint16_t;
     using Key = int16_t;
@@ -40,14 +45,14 @@ struct FloatKey {
 // Pixels [x0, x0 + n) of row y, any x stride. Classes are scanned in increasing order with
 // strict `>` so the lowest index wins ties.
 template <typename K, typename Out>
-void argmax_span(const ScorePlanes& s, int64_t y, int64_t x0, int64_t n, Out* out) {
+void argmax_span(const TensorView& s, int64_t y, int64_t x0, int64_t n, Out* out) {
     using In = typename K::In;
     const In* base = static_cast<const In*>(s.data);
     const int64_t stride = s.stride_w;
     for (int64_t x = x0; x < x0 + n; ++x) {
         typename K::Key best = K::key(base[s.offset(0, y, x)]);
         Out idx = 0;
-        for (int64_t c = 1; c < s.classes; ++c) {
+        for (int64_t c = 1; c < s.channels; ++c) {
             const typename K::Key v = K::key(base[s.offset(c, y, 0) + x * stride]);
             if (v > best) {
                 best = v;
@@ -77,7 +82,7 @@ inline void tile_step(const typename K::In* __restrict p, Idx cls, typename K::K
 // loop runs near memory speed. Idx has the key's width so compare and select stay
 // lane-aligned; it is narrowed to Out once per tile. Returns the pixels done.
 template <typename K, typename Idx, typename Out, int kTile>
-RKNN_FAST_X86_CLONES int64_t argmax_tiles(const ScorePlanes& s, int64_t y, Out* out) {
+RKNN_FAST_X86_CLONES int64_t argmax_tiles(const TensorView& s, int64_t y, Out* out) {
     using In = typename K::In;
     using Key = typename K::Key;
     const In* base = static_cast<const In*>(s.data);
@@ -90,7 +95,7 @@ RKNN_FAST_X86_CLONES int64_t argmax_tiles(const ScorePlanes& s, int64_t y, Out* 
             best[k] = K::key(p0[k]);
             idx[k] = 0;
         }
-        for (int64_t c = 1; c < s.classes; ++c)
+        for (int64_t c = 1; c < s.channels; ++c)
             tile_step<K, Idx, kTile>(base + c * s.stride_c1 + y * s.stride_h + x, static_cast<Idx>(c),
                                      best, idx);
         for (int k = 0; k < kTile; ++k) out[x + k] = static_cast<Out>(idx[k]);
@@ -99,7 +104,7 @@ RKNN_FAST_X86_CLONES int64_t argmax_tiles(const ScorePlanes& s, int64_t y, Out* 
 }
 
 template <typename K, typename Idx, typename Out>
-void argmax_typed(const ScorePlanes& s, Out* out) {
+void argmax_typed(const TensorView& s, Out* out) {
     constexpr int kTile = static_cast<int>(128 / sizeof(typename K::Key));
     const int64_t w = s.width;
     for (int64_t y = 0; y < s.height; ++y) {
@@ -112,21 +117,30 @@ void argmax_typed(const ScorePlanes& s, Out* out) {
     }
 }
 
+// 8-bit keys: an index of the output's width (uint8 up to 256 classes) keeps the lanes aligned.
+template <typename K, typename Out>
+void argmax_8bit(const TensorView& s, Out* out) {
+    if constexpr (sizeof(Out) == 1)
+        argmax_typed<K, uint8_t>(s, out);
+    else
+        argmax_typed<K, uint16_t>(s, out);
+}
+
 template <typename Out>
-void argmax_dispatch(const ScorePlanes& s, Out* out) {
+void argmax_dispatch(const TensorView& s, Out* out) {
     // The index buffer has the key's width so compare and select stay lane-aligned; it is
     // narrowed to the output type once per row.
-    switch (s.type) {
-        case ScoreType::Int8:
-            if constexpr (sizeof(Out) == 1)
-                argmax_typed<Int8Key, uint8_t>(s, out);
-            else
-                argmax_typed<Int8Key, uint16_t>(s, out);
+    switch (s.dtype) {
+        case DType::Int8:
+            argmax_8bit<Int8Key>(s, out);
             break;
-        case ScoreType::Float16:
+        case DType::UInt8:
+            argmax_8bit<UInt8Key>(s, out);
+            break;
+        case DType::Float16:
             argmax_typed<HalfKey, uint16_t>(s, out);
             break;
-        case ScoreType::Float32:
+        case DType::Float32:
             argmax_typed<FloatKey, uint32_t>(s, out);
             break;
     }
@@ -142,10 +156,10 @@ int64_t nearest_index(double pos, int64_t size) {
 // Source row `y` of every class resampled horizontally to the output width:
 // rows[c * out_w + x] (float). Computed once per source row and reused by every output row
 // that interpolates between it and its neighbour.
-void horizontal_rows(const ScorePlanes& s, int64_t y, const std::vector<Tap>& xt,
+void horizontal_rows(const TensorView& s, int64_t y, const std::vector<Tap>& xt,
                      std::vector<float>& source, std::vector<float>& rows) {
     const size_t out_w = xt.size();
-    for (int64_t c = 0; c < s.classes; ++c) {
+    for (int64_t c = 0; c < s.channels; ++c) {
         const int64_t o = s.offset(c, y, 0);
         for (int64_t x = 0; x < s.width; ++x)
             source[static_cast<size_t>(x)] = read_score(s, o + x * s.stride_w);
@@ -160,7 +174,7 @@ void horizontal_rows(const ScorePlanes& s, int64_t y, const std::vector<Tap>& xt
 }
 
 template <typename Out>
-void resample_argmax_typed(const ScorePlanes& s, const PixelAffine& a, Out* out, int64_t out_h,
+void resample_argmax_typed(const TensorView& s, const PixelAffine& a, Out* out, int64_t out_h,
                            int64_t out_w) {
     const size_t ow = static_cast<size_t>(out_w);
     std::vector<Tap> xt(ow);
@@ -168,7 +182,7 @@ void resample_argmax_typed(const ScorePlanes& s, const PixelAffine& a, Out* out,
         xt[static_cast<size_t>(x)] = bilinear_tap((static_cast<double>(x) + 0.5) * a.ax + a.bx, s.width);
     // Two cached source rows (horizontally resampled, all classes): output rows walk the
     // source rows in order, so each source row is resampled about once.
-    const size_t row_size = static_cast<size_t>(s.classes) * ow;
+    const size_t row_size = static_cast<size_t>(s.channels) * ow;
     std::vector<float> rows[2] = {std::vector<float>(row_size), std::vector<float>(row_size)};
     int64_t cached[2] = {-1, -1};
     std::vector<float> source(static_cast<size_t>(s.width));
@@ -202,7 +216,7 @@ void resample_argmax_typed(const ScorePlanes& s, const PixelAffine& a, Out* out,
             best[x] = r0[x] + (r1[x] - r0[x]) * wy;
             idx[x] = 0;
         }
-        for (int64_t c = 1; c < s.classes; ++c) {
+        for (int64_t c = 1; c < s.channels; ++c) {
             const float* t0 = r0 + static_cast<size_t>(c) * ow;
             const float* t1 = r1 + static_cast<size_t>(c) * ow;
             const uint32_t cls = static_cast<uint32_t>(c);
@@ -233,8 +247,8 @@ void resample_nearest_typed(const T* map, int64_t h, int64_t w, const PixelAffin
 
 }  // namespace
 
-void argmax_classes(const ScorePlanes& scores, void* out, bool out_u16) {
-    if (scores.classes <= 0 || scores.height <= 0 || scores.width <= 0) return;
+void argmax_classes(const TensorView& scores, void* out, bool out_u16) {
+    if (scores.channels <= 0 || scores.height <= 0 || scores.width <= 0) return;
     if (out_u16)
         argmax_dispatch(scores, static_cast<uint16_t*>(out));
     else
@@ -253,9 +267,9 @@ void resample_class_map_nearest(const void* map, int64_t height, int64_t width, 
                                static_cast<uint8_t*>(out), out_h, out_w);
 }
 
-void resample_argmax_bilinear(const ScorePlanes& scores, const PixelAffine& affine, void* out,
+void resample_argmax_bilinear(const TensorView& scores, const PixelAffine& affine, void* out,
                               bool out_u16, int64_t out_h, int64_t out_w) {
-    if (scores.classes <= 0 || scores.height <= 0 || scores.width <= 0 || out_h <= 0 ||
+    if (scores.channels <= 0 || scores.height <= 0 || scores.width <= 0 || out_h <= 0 ||
         out_w <= 0)
         return;
     if (out_u16)

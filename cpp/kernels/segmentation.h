@@ -18,7 +18,7 @@ namespace rknn_fast::kernels {
 
 // Class map (H, W) row-major; `out` holds uint8 when `out_u16` is false (classes <= 256)
 // or uint16 (classes <= 65536). Requires classes >= 1.
-void argmax_classes(const ScorePlanes& scores, void* out, bool out_u16);
+void argmax_classes(const TensorView& scores, void* out, bool out_u16);
 
 // Affine map from an output pixel (x, y) to continuous source-map coordinates:
 //   sx = (x + 0.5) * ax + bx,   sy = (y + 0.5) * ay + by
@@ -40,7 +40,7 @@ void resample_class_map_nearest(const void* map, int64_t height, int64_t width, 
 // torch.nn.functional.interpolate(mode="bilinear") and cv2.INTER_LINEAR. int8 scores are
 // interpolated raw (an affine dequantisation commutes with interpolation, so the argmax is
 // the same). Ties: lowest class index.
-void resample_argmax_bilinear(const ScorePlanes& scores, const PixelAffine& affine, void* out,
+void resample_argmax_bilinear(const TensorView& scores, const PixelAffine& affine, void* out,
                               bool out_u16, int64_t out_h, int64_t out_w);
 
 }  // namespace rknn_fast::kernels

@@ -1,4 +1,6 @@
-// Read-only views of raw NPU output buffers, addressed in place.
+// Read-only views of raw NPU output buffers, addressed in place. The one view type of the
+// kernels: the detection decoders (yolo.h) and the dense-output kernels (segmentation, pose) all
+// read through it.
 //
 // A view describes where element (channel c, row y, column x) of a logical (C, H, W)
 // tensor lives, without copying or transposing:
@@ -13,9 +15,12 @@
 // for int8/uint8; float16/float32 views ignore scale and zero_point.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "kernels/half.h"
 
 namespace rknn_fast::kernels {
 
@@ -36,6 +41,18 @@ struct TensorView {
 
     int64_t offset(int64_t c, int64_t y, int64_t x) const {
         return (c / c2) * stride_c1 + (c % c2) + y * stride_h + x * stride_w;
+    }
+
+    // The largest offset the view addresses, for channels, height, width, c2 >= 1 and
+    // non-negative strides (bindings check it against the buffer so kernels read unchecked).
+    // Within a channel block offsets grow with the lane, so the maximum over channels is at the
+    // last channel or at the last lane of the last full block before it (when stride_c1 < c2,
+    // e.g. 0, that one can be further out).
+    int64_t max_offset() const {
+        int64_t max_c = offset(channels - 1, 0, 0);
+        const int64_t last_block_start = (channels - 1) / c2 * c2;
+        if (last_block_start > 0) max_c = std::max(max_c, offset(last_block_start - 1, 0, 0));
+        return max_c + (height - 1) * stride_h + (width - 1) * stride_w;
     }
 };
 
@@ -86,34 +103,6 @@ inline TensorView nc1hwc2_view(const void* data, DType dtype, int64_t c, int64_t
     v.stride_h = w * c2;
     v.stride_w = c2;
     return v;
-}
-
-// IEEE 754 binary16 -> binary32, exact for every input (subnormals, inf, NaN included).
-inline float half_to_float(uint16_t h) {
-    const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t mant = h & 0x3ffu;
-    uint32_t bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {  // subnormal: renormalize
-            uint32_t e = 113;  // 127 - 15 + 1
-            while ((mant & 0x400u) == 0) {
-                mant <<= 1;
-                --e;
-            }
-            mant &= 0x3ffu;
-            bits = sign | (e << 23) | (mant << 13);
-        }
-    } else if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 112u) << 23) | (mant << 13);
-    }
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
 }
 
 // Element at a raw offset, converted to float (dequantized for integer types).

@@ -16,32 +16,24 @@ namespace {
 template <typename T>
 struct Elem;
 
-template <>
-struct Elem<int8_t> {
+// int8 and uint8 differ only in the element type and the DType the threshold is rounded for.
+template <typename Q, DType kType>
+struct QuantizedElem {
     using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
-    static Key key(int8_t v) { return v; }
+    static Key key(Q v) { return v; }
     static Key lowest() { return std::numeric_limits<int16_t>::min(); }
     static float value(Key k, const TensorView& v) {
         return static_cast<float>(k - v.zero_point) * v.scale;
     }
     static Key threshold(float thr, const TensorView& v) {
         // In [lo, hi + 1] of the 8-bit range, so it fits.
-        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::Int8));
+        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, kType));
     }
 };
 template <>
-struct Elem<uint8_t> {
-    using Key = int16_t;  // 16-bit lanes: twice the SIMD width of int32, no overflow
-    static Key key(uint8_t v) { return v; }
-    static Key lowest() { return std::numeric_limits<int16_t>::min(); }
-    static float value(Key k, const TensorView& v) {
-        return static_cast<float>(k - v.zero_point) * v.scale;
-    }
-    static Key threshold(float thr, const TensorView& v) {
-        // In [lo, hi + 1] of the 8-bit range, so it fits.
-        return static_cast<Key>(quantized_threshold(thr, v.scale, v.zero_point, DType::UInt8));
-    }
-};
+struct Elem<int8_t> : QuantizedElem<int8_t, DType::Int8> {};
+template <>
+struct Elem<uint8_t> : QuantizedElem<uint8_t, DType::UInt8> {};
 struct Half {
     uint16_t bits;
 };

@@ -7,8 +7,8 @@ The format is specified in ``docs/golden-format.md``. In short, little endian::
 
     tensor: type u32 | fmt u32 | n_dims u32 | dims u32 x n_dims | n_bytes u64 | data
 
-``type`` is the ``rknn_tensor_type`` value (0 float32, 1 float16, 2 int8, 3 uint8, 4 uint16,
-5 int16, 6 int32, 7 uint32, 8 int64, 9 bool, 10 int4) and ``fmt`` the ``rknn_tensor_format``
+``type`` is the ``rknn_tensor_type`` value (0 float32, 1 float16, 2 int8, 3 uint8, 4 int16,
+5 uint16, 6 int32, 7 uint32, 8 int64, 9 bool, 10 int4) and ``fmt`` the ``rknn_tensor_format``
 value (0 NCHW, 1 NHWC, 2 NC1HWC2, 3 UNDEFINED). Image inputs are stored as fed to the runtime
 (uint8, NHWC); outputs as float32 in the model's logical layout (NCHW for 4-D).
 
@@ -21,27 +21,28 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, List, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
 MAGIC = b"RKGOLD01"
 MAX_DIMS = 16
 
-#: ``rknn_tensor_type`` value -> numpy dtype. int4 (10) has no numpy dtype and is refused.
-TYPE_TO_DTYPE = {
+#: ``rknn_tensor_type`` value -> numpy dtype (values as in cpp/abi/rknn_abi.h: INT16 = 4,
+#: UINT16 = 5). int4 (10) has no numpy dtype and is refused.
+TYPE_TO_DTYPE: Dict[int, np.dtype[Any]] = {
     0: np.dtype("<f4"),
     1: np.dtype("<f2"),
     2: np.dtype("i1"),
     3: np.dtype("u1"),
-    4: np.dtype("<u2"),
-    5: np.dtype("<i2"),
+    4: np.dtype("<i2"),
+    5: np.dtype("<u2"),
     6: np.dtype("<i4"),
     7: np.dtype("<u4"),
     8: np.dtype("<i8"),
     9: np.dtype("?"),
 }
-_DTYPE_TO_TYPE = {dt.str if dt.itemsize > 1 else dt.char: t for t, dt in TYPE_TO_DTYPE.items()}
+_DTYPE_TO_TYPE: Dict[str, int] = {dt.str if dt.itemsize > 1 else dt.char: t for t, dt in TYPE_TO_DTYPE.items()}
 
 #: ``rknn_tensor_format`` names.
 FORMATS = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}

@@ -131,6 +131,23 @@ def _looks_like_logits(arrays: Sequence[np.ndarray], qps: Sequence[Tuple[float, 
     return False
 
 
+def _check_head_3d(output: Any, shape_hint: str, what: str) -> None:
+    """A single-output head must be a (1, a, b) numpy array."""
+    if not isinstance(output, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(output).__name__}")
+    if output.ndim != 3 or output.shape[0] != 1:
+        raise ValueError(f"expected {what} as {shape_hint}, got shape {output.shape}")
+
+
+def _input_hw(input_size: Optional[Tuple[int, int]], outputs: Sequence[np.ndarray]) -> Tuple[int, int]:
+    """(h, w) of the model input; default 8 x the first (stride 8) grid."""
+    if input_size is None:
+        h0, w0 = spatial(outputs[0])
+        input_size = (h0 * 8, w0 * 8)
+    ih, iw = (int(v) for v in input_size)
+    return ih, iw
+
+
 def _finish(
     raw: Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     transform: Optional[LetterboxTransform],
@@ -227,10 +244,7 @@ def decode_yolov8(
         cls_q.append((cls[2], cls[3]))
     if scores == "auto":
         scores = "prob" if per == 3 else ("logit" if _looks_like_logits(cls_arrays, cls_q) else "prob")
-    if input_size is None:
-        h0, w0 = spatial(outputs[0])
-        input_size = (h0 * 8, w0 * 8)
-    ih, iw = (int(v) for v in input_size)
+    ih, iw = _input_hw(input_size, outputs)
     assert box_channels is not None
     raw = _core.decode_yolov8(
         branches, float(conf), scores == "logit", box_channels // 4, float(iw), float(ih),
@@ -263,10 +277,7 @@ def decode_yolov8_flat(
     rows means (1, 4+nc, N)). int8 outputs share one scale for boxes and scores.
     """
     _check_common(conf, iou, max_detections, scores)
-    if not isinstance(output, np.ndarray):
-        raise TypeError(f"expected a numpy array, got {type(output).__name__}")
-    if output.ndim != 3 or output.shape[0] != 1:
-        raise ValueError(f"expected the flat head as (1, 4+nc, N), got shape {output.shape}")
+    _check_head_3d(output, "(1, 4+nc, N)", "the flat head")
     if transposed is None:
         transposed = output.shape[1] > output.shape[2]
     view = rows_view(output, info, transposed, "output 0 (flat head)")
@@ -327,10 +338,7 @@ def decode_yolov5(
         if v[1][0] % na or v[1][0] // na < 6:
             raise ValueError(f"expected output {i} channels = {na} * (5 + nc), got {v[1][0]}")
         views.append(v)
-    if input_size is None:
-        h0, w0 = spatial(outputs[0])
-        input_size = (h0 * 8, w0 * 8)
-    ih, iw = (int(v) for v in input_size)
+    ih, iw = _input_hw(input_size, outputs)
     raw = _core.decode_yolov5(views, np.ascontiguousarray(anc.reshape(-1)), na, float(conf),
                               scores == "logit", float(iw), float(ih),
                               *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
@@ -365,10 +373,7 @@ def decode_yolox(
     defaults to the square size whose grids add up to N.
     """
     _check_common(conf, iou, max_detections, "prob")
-    if not isinstance(output, np.ndarray):
-        raise TypeError(f"expected a numpy array, got {type(output).__name__}")
-    if output.ndim != 3 or output.shape[0] != 1:
-        raise ValueError(f"expected the YOLOX head as (1, N, 5+nc), got shape {output.shape}")
+    _check_head_3d(output, "(1, N, 5+nc)", "the YOLOX head")
     view = rows_view(output, info, True, "output 0 (YOLOX head)")
     if view[1][0] < 6:
         raise ValueError(f"expected at least 6 fields (5 + classes), got {view[1][0]}")

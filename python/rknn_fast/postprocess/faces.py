@@ -40,6 +40,25 @@ def _retinaface_model_shape(n: int) -> Tuple[int, int]:
     raise ValueError(f"expected 4200 (320) or 16800 (640) priors, got {n}: pass model_shape or a letterbox")
 
 
+def _faces_after_nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    keypoints: np.ndarray,
+    iou: float,
+    max_detections: int,
+    transform: Optional[LetterboxTransform],
+) -> Detections:
+    """NMS over face candidates (model pixels), then the kept ones in image pixels."""
+    keep = nms(boxes, scores, iou_threshold=iou, max_detections=max_detections)
+    return Detections(
+        xyxy=unletterbox_boxes(boxes[keep], transform),
+        scores=scores[keep],
+        class_ids=np.zeros(len(keep), np.int32),
+        names=["face"],
+        keypoints=unletterbox_points(keypoints[keep], transform),
+    )
+
+
 def decode_retinaface(
     loc: np.ndarray,
     scores: np.ndarray,
@@ -78,14 +97,7 @@ def decode_retinaface(
     if pri.shape[0] != l.shape[0]:
         raise ValueError(f"expected {pri.shape[0]} priors for a {shape} input, got {l.shape[0]}")
     boxes, face_scores, _, kps = _core.decode_retinaface(l, c, m, pri, shape[0], shape[1], float(conf))
-    keep = nms(boxes, face_scores, iou_threshold=iou, max_detections=max_detections)
-    return Detections(
-        xyxy=unletterbox_boxes(boxes[keep], transform),
-        scores=face_scores[keep],
-        class_ids=np.zeros(len(keep), np.int32),
-        names=["face"],
-        keypoints=unletterbox_points(kps[keep], transform),
-    )
+    return _faces_after_nms(boxes, face_scores, kps, iou, max_detections, transform)
 
 
 def blazeface_anchors(
@@ -147,11 +159,4 @@ def decode_blazeface(
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1) * input_size
     kp = r[:, 4:16].reshape(-1, 6, 2) * inv * a[:, None, 2:4] + a[:, None, 0:2]
     kp = kp * input_size
-    keep = nms(boxes.astype(np.float32), prob, iou_threshold=iou, max_detections=max_detections)
-    return Detections(
-        xyxy=unletterbox_boxes(boxes[keep], transform),
-        scores=prob[keep],
-        class_ids=np.zeros(len(keep), np.int32),
-        names=["face"],
-        keypoints=unletterbox_points(kp[keep], transform),
-    )
+    return _faces_after_nms(boxes.astype(np.float32), prob, kp, iou, max_detections, transform)

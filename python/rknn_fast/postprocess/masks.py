@@ -11,7 +11,7 @@ of the box in image pixels.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -177,6 +177,25 @@ def _proto_nchw(proto: np.ndarray, info: InfoLike, k: int) -> np.ndarray:
     return np.ascontiguousarray(proto)
 
 
+def _seg_outputs(
+    outputs: Sequence[np.ndarray],
+    infos_or_qparams: Optional[Sequence[InfoLike]],
+    expected: int,
+    what: str,
+    transform: Optional[LetterboxTransform],
+    input_size: Optional[Tuple[int, int]],
+) -> Tuple[List[np.ndarray], Sequence[InfoLike], Tuple[int, int]]:
+    """Outputs as a list of ``expected`` arrays, one info each, and the model input (h, w):
+    ``input_size``, else the letterbox destination, else 8 x the first (stride 8) grid."""
+    outputs = list(outputs)
+    if len(outputs) != expected:
+        raise ValueError(f"expected {expected} {what}, got {len(outputs)}")
+    infos = infos_list(infos_or_qparams, expected)
+    if input_size is None:
+        input_size = transform.dst_shape[:2] if transform is not None else (8 * outputs[0].shape[2], 8 * outputs[0].shape[3])
+    return outputs, infos, (int(input_size[0]), int(input_size[1]))
+
+
 def _seg_finish(
     det: Detections,
     coeff_tensors: Sequence[np.ndarray],
@@ -234,19 +253,16 @@ def decode_yolov8_seg(
     """
     from .detection import decode_yolov8
 
-    outputs = list(outputs)
-    if len(outputs) != 13:
-        raise ValueError(f"expected 13 YOLOv8-seg outputs (box, cls, score_sum, coeffs x 3 + proto), got {len(outputs)}")
-    infos = infos_list(infos_or_qparams, 13)
+    outputs, infos, hw = _seg_outputs(outputs, infos_or_qparams, 13,
+                                      "YOLOv8-seg outputs (box, cls, score_sum, coeffs x 3 + proto)",
+                                      transform, input_size)
     det_idx = [0, 1, 2, 4, 5, 6, 8, 9, 10]
-    if input_size is None:
-        input_size = transform.dst_shape[:2] if transform is not None else (8 * outputs[0].shape[2], 8 * outputs[0].shape[3])
     det = decode_yolov8(
         [outputs[i] for i in det_idx], [infos[i] for i in det_idx], conf=conf, iou=iou,
-        max_detections=max_detections, input_size=tuple(input_size), names=names, **detect_options,  # type: ignore[arg-type]
+        max_detections=max_detections, input_size=hw, names=names, **detect_options,  # type: ignore[arg-type]
     )
     return _seg_finish(det, [outputs[3], outputs[7], outputs[11]], [infos[3], infos[7], infos[11]],
-                       outputs[12], infos[12], 1, transform, (int(input_size[0]), int(input_size[1])), class_map)
+                       outputs[12], infos[12], 1, transform, hw, class_map)
 
 
 def decode_yolov5_seg(
@@ -270,17 +286,13 @@ def decode_yolov5_seg(
     """
     from .detection import decode_yolov5
 
-    outputs = list(outputs)
-    if len(outputs) != 7:
-        raise ValueError(f"expected 7 YOLOv5-seg outputs (det, coeffs x 3 + proto), got {len(outputs)}")
-    infos = infos_list(infos_or_qparams, 7)
-    if input_size is None:
-        input_size = transform.dst_shape[:2] if transform is not None else (8 * outputs[0].shape[2], 8 * outputs[0].shape[3])
+    outputs, infos, hw = _seg_outputs(outputs, infos_or_qparams, 7,
+                                      "YOLOv5-seg outputs (det, coeffs x 3 + proto)", transform, input_size)
     det = decode_yolov5(
         [outputs[0], outputs[2], outputs[4]], [infos[0], infos[2], infos[4]], conf=conf, iou=iou,
-        max_detections=max_detections, input_size=tuple(input_size), names=names, **detect_options,  # type: ignore[arg-type]
+        max_detections=max_detections, input_size=hw, names=names, **detect_options,  # type: ignore[arg-type]
     )
     coeff = [outputs[1], outputs[3], outputs[5]]
     na = coeff[0].shape[1] // 32 if coeff[0].ndim == 4 else 3
     return _seg_finish(det, coeff, [infos[1], infos[3], infos[5]], outputs[6], infos[6], na,
-                       transform, (int(input_size[0]), int(input_size[1])), class_map)
+                       transform, hw, class_map)
