@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 if TYPE_CHECKING:
     import numpy
@@ -105,7 +105,7 @@ _LAYOUT_NAMES = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
 _QNT_AFFINE = 2  # RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC
 
 
-def _tensor_info(t: dict) -> TensorInfo:
+def _tensor_info(t: Dict[str, Any]) -> TensorInfo:
     normal = t["normal"]
     # As stored in the file (what rknn-toolkit2 records); empty when the file does not say.
     native_shape = tuple(int(d) for d in t["native_shape"])
@@ -134,7 +134,7 @@ def _native_layout(native_shape: Tuple[int, ...]) -> str:
     return {5: "NC1HWC2", 4: "NCHW"}.get(len(native_shape), "UNDEFINED")
 
 
-def _model_info(d: dict) -> ModelInfo:
+def _model_info(d: Dict[str, Any]) -> ModelInfo:
     platforms = tuple(d["target_platforms"])
     return ModelInfo(
         target_platform=d["target_platform"] or (platforms[0] if platforms else ""),

@@ -110,7 +110,7 @@ def _read_model(model: PathOrBytes) -> Tuple[bytes, Optional[str]]:
 def _file_summary(data: bytes) -> Optional[Dict[str, Any]]:
     """The .rknn reader's view of the file (no runtime needed); None if it cannot parse it."""
     try:
-        return _core.parse_rknn(data)  # type: ignore[attr-defined,no-any-return]
+        return _core.parse_rknn(data)
     except Exception:  # a file the reader does not understand may still load in the runtime
         return None
 
@@ -683,7 +683,7 @@ class Model:
                 raise TypeError(f"input {spec.index} ({spec.name}): zero-copy input buffers hold {view.dtype}, "
                                 f"got {a.dtype}")
             if fmt == _FMT_NCHW and view.ndim == 4:
-                a = a.reshape(spec.nchw_shape).transpose(0, 2, 3, 1)  # type: ignore[arg-type]
+                a = a.reshape(spec.nchw_shape).transpose(0, 2, 3, 1)
             np.copyto(view, a.reshape(view.shape))
             self._bytes_copied += a.nbytes
 
