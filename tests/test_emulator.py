@@ -1147,3 +1147,54 @@ lib.rknn_destroy(12345)
     env["RKNN_EMU_LOG"] = "0"
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert out.stderr == ""
+
+
+# --------------------------------------------------------------------------------------
+# skip_compute (benchmarking aid)
+
+
+def test_skip_compute_reuses_the_previous_outputs(lib: C.CDLL) -> None:
+    (x,), _ = golden_records()[0]
+    y = np.zeros_like(x)
+    nbytes = 2 * 32 * 32 * 16
+    with Session(lib) as s:
+        assert s.set_input(y, U8, NHWC) == 0 and s.run() == 0
+        out_y = s.get()
+        out_mem = lib.rknn_create_mem(s.ctx, nbytes)
+        a = s.attr(E.RKNN_QUERY_NATIVE_OUTPUT_ATTR)
+        assert lib.rknn_set_io_mem(s.ctx, out_mem, C.byref(a)) == 0
+        assert s.set_input(x, U8, NHWC) == 0 and s.run() == 0  # golden record 0, computed
+        out_x, bound_x = s.get(), mem_array(out_mem, nbytes, np.int8).copy()
+        assert not np.array_equal(out_x, out_y)
+        E.control(lib, "set skip_compute=1")
+        assert json.loads(E.control(lib, "config"))["skip_compute"] is True
+        E.control(lib, "reset_counters")
+        mem_array(out_mem, nbytes, np.int8)[...] = 5  # not overwritten by skipped runs
+        for _ in range(3):  # y's frame, but no work: the previous (x) outputs come back
+            assert s.set_input(y, U8, NHWC) == 0 and s.run() == 0
+        c = E.counters(lib)
+        assert (c["runs"], c["skipped_runs"], c["golden_runs"], c["synthetic_runs"]) == (3, 3, 0, 0)
+        np.testing.assert_array_equal(s.get(), out_x)
+        assert (mem_array(out_mem, nbytes, np.int8) == 5).all()
+        # Off again: the next run computes y's outputs.
+        E.control(lib, "set skip_compute=0")
+        assert s.run() == 0
+        np.testing.assert_array_equal(s.get(), out_y)
+        assert E.counters(lib)["skipped_runs"] == 3
+        assert not np.array_equal(mem_array(out_mem, nbytes, np.int8), bound_x)  # y's values now
+        assert lib.rknn_destroy_mem(s.ctx, out_mem) == 0
+
+
+def test_skip_compute_needs_a_successful_run_and_reset_clears_it(lib: C.CDLL) -> None:
+    (x,), (want,) = golden_records()[0]
+    E.control(lib, "set skip_compute=1")
+    with Session(lib) as s:
+        E.control(lib, "fault run code=-1")
+        assert s.set_input(x, U8, NHWC) == 0 and s.run() == -1
+        assert s.run() == 0  # nothing to reuse yet: computed
+        np.testing.assert_array_equal(s.get(want_float=True), want.ravel())
+        assert E.counters(lib)["skipped_runs"] == 0
+    with pytest.raises(RuntimeError):
+        E.control(lib, "set skip_compute=2")
+    E.control(lib, "reset")
+    assert json.loads(E.control(lib, "config"))["skip_compute"] is False

@@ -743,3 +743,82 @@ def test_single_core_platform_masks(models_dir, golden):
             m.run(golden[0][0][0])
     with pytest.raises(ValueError, match="rk3566 has one core"):
         rknn_fast.Model(path, runtime="emulator", core_mask="0")
+
+
+# ---------------------------------------------------------------------------- zero-copy fast path
+
+
+def test_zero_copy_run_is_one_c_call(zc, golden):
+    # Without conversions, run is the C runner installed on the instance.
+    assert "run" in vars(zc) and not hasattr(zc.run, "__code__")
+    a, b = zc.run(), zc.run()
+    assert isinstance(a, list) and a is not b  # a new list each call ...
+    assert a[0] is b[0] is zc.output_view(0)  # ... of the same views
+    # With arguments it is Model.run: inputs copied into the bound buffer, copy=True.
+    o = zc.outputs[0]
+    for inputs, outputs in golden:
+        (native,) = zc.run(inputs[0])
+        assert native is zc.output_view(0)
+        (fresh,) = zc.run(copy=True)
+        assert fresh is not native and np.array_equal(fresh, native)
+        logical = rknn_fast.convert.from_nc1hwc2(fresh, 4, 32)
+        assert np.array_equal(logical, quantize(outputs[0], o.scale, o.zero_point))
+    with pytest.raises(ValueError, match="expected 1 inputs, got 2"):
+        zc.run(golden[0][0][0], golden[0][0][0])
+    with pytest.raises(TypeError):
+        zc.run(no_such_option=1)
+
+
+def test_zero_copy_runner_after_close_raises(model_path):
+    m = rknn_fast.Model(model_path, runtime="emulator", zero_copy=True)
+    run = m.run
+    m.close()
+    assert "run" not in vars(m)
+    with pytest.raises(errors.ModelClosedError):
+        m.run()
+    with pytest.raises(errors.ModelClosedError):
+        run()  # a runner kept from before close
+    with pytest.raises(errors.ModelClosedError):
+        run(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_zero_copy_model_has_no_reference_cycle(model_path):
+    import weakref
+
+    gc.disable()
+    try:
+        m = rknn_fast.Model(model_path, runtime="emulator", zero_copy=True)
+        run = m.run
+        m.run()
+        ref = weakref.ref(m)
+        del m
+        assert ref() is None  # freed by reference counting alone
+        with pytest.raises(ReferenceError):
+            run(np.zeros((64, 64, 3), np.uint8))  # arguments need the (gone) Model
+        assert run()[0].shape == (1, 2, 32, 32, 16)  # without: the session lives in the runner
+    finally:
+        gc.enable()
+
+
+def test_subclass_run_is_not_replaced(model_path):
+    class Traced(rknn_fast.Model):
+        calls = 0
+
+        def run(self, *inputs, **kw):  # type: ignore[override]
+            Traced.calls += 1
+            return super().run(*inputs, **kw)
+
+    with Traced(model_path, runtime="emulator", zero_copy=True) as m:
+        assert m.run()[0].shape == (1, 2, 32, 32, 16)
+        assert Traced.calls == 1
+
+
+def test_last_runtime_window(zc):
+    import time
+
+    t0 = time.perf_counter_ns()
+    zc.run()
+    t1 = time.perf_counter_ns()
+    start, end = zc.last_runtime_window_ns
+    assert t0 <= start <= end <= t1
+    assert zc.last_runtime_us == pytest.approx((end - start) / 1000)

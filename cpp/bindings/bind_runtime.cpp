@@ -10,7 +10,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,7 +47,127 @@ void translate(std::exception_ptr p) {
         py::object errors = py::module_::import("rknn_fast.errors");
         py::object exc = errors.attr("RuntimeTooOldError")(e.what());
         PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
+    } catch (const runtime::ClosedError& e) {
+        py::object errors = py::module_::import("rknn_fast.errors");
+        py::object exc = errors.attr("ModelClosedError")(e.what());
+        PyErr_SetObject(py::type::handle_of(exc).ptr(), exc.ptr());
     }
+}
+
+// Sets the Python error for the exception in flight (outside pybind11's dispatcher).
+void set_python_error() noexcept {
+    try {
+        try {
+            translate(std::current_exception());
+        } catch (py::error_already_set& e) {
+            e.restore();
+        }
+    } catch (const std::exception& e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+    }
+}
+
+// The zero-copy Model.run() as one plain C function (no pybind11 dispatch, no Python frame):
+// release the GIL, syncs + rknn_run + syncs under the session mutex, take the GIL back and
+// return a new list of the output views built once at open. Nothing else happens per call,
+// which matters because an emulated (CPU) run leaves every cache cold: each cache line the
+// binding touches afterwards costs ~0.1 us. Model installs it as the instance's `run`;
+// calls with arguments go to `fallback(model, *args, **kwargs)` (Model.run itself).
+struct BoundRunner {
+    std::shared_ptr<Session> session;
+    PyObject* outputs;    // tuple of numpy views
+    PyObject* fallback;   // callable or NULL
+    PyObject* model_ref;  // weakref to the Model (no reference cycle through its __dict__) or NULL
+};
+constexpr const char* kBoundRunnerName = "rknn_fast._core.BoundRunner";
+
+PyObject* call_fallback(const BoundRunner& r, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+    if (r.fallback == nullptr || r.model_ref == nullptr) {
+        PyErr_SetString(PyExc_TypeError, "this runner takes no arguments");
+        return nullptr;
+    }
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    const Py_ssize_t nkw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+    std::vector<PyObject*> full(static_cast<size_t>(nargs + nkw + 1));  // may throw: before any reference
+    // A new reference, kept across the call even if the last other reference goes.
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject* model = nullptr;
+    if (PyWeakref_GetRef(r.model_ref, &model) < 0) return nullptr;
+#else
+    PyObject* model = PyWeakref_GetObject(r.model_ref);
+    if (model == Py_None) model = nullptr;
+    Py_XINCREF(model);
+#endif
+    if (model == nullptr) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ReferenceError, "the Model of this run() no longer exists");
+        return nullptr;
+    }
+    full[0] = model;
+    std::copy(args, args + nargs + nkw, full.begin() + 1);
+    PyObject* res = PyObject_Vectorcall(r.fallback, full.data(), static_cast<size_t>(nargs + 1), kwnames);
+    Py_DECREF(model);
+    return res;
+}
+
+PyObject* bound_run(PyObject* self, PyObject* const* args, Py_ssize_t nargsf, PyObject* kwnames) noexcept {
+    auto* r = static_cast<BoundRunner*>(PyCapsule_GetPointer(self, kBoundRunnerName));
+    if (r == nullptr) return nullptr;
+    if (PyVectorcall_NARGS(nargsf) != 0 || (kwnames != nullptr && PyTuple_GET_SIZE(kwnames) != 0)) {
+        try {
+            return call_fallback(*r, args, static_cast<size_t>(nargsf), kwnames);
+        } catch (...) {
+            set_python_error();
+            return nullptr;
+        }
+    }
+    bool ok = true;
+    // Safe without the GIL: only the session (kept alive by the capsule) is touched.
+    PyThreadState* ts = PyEval_SaveThread();
+    try {
+        r->session->run_bound();
+    } catch (...) {
+        PyEval_RestoreThread(ts);
+        ts = nullptr;
+        set_python_error();
+        ok = false;
+    }
+    if (ts != nullptr) PyEval_RestoreThread(ts);
+    return ok ? PySequence_List(r->outputs) : nullptr;
+}
+
+PyMethodDef bound_run_def = {
+    "run", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&bound_run)), METH_FASTCALL | METH_KEYWORDS,
+    "run(*inputs, **options)\n--\n\nModel.run() of a zero-copy Model: without arguments one C call that returns\n"
+    "a new list of the output views; with arguments the full Model.run."};
+
+py::object make_bound_runner(const std::shared_ptr<Session>& session, const py::tuple& outputs,
+                             const py::object& fallback, const py::object& model_ref) {
+    if (!fallback.is_none() && !PyCallable_Check(fallback.ptr())) throw py::type_error("fallback must be callable");
+    if (!model_ref.is_none() && !PyWeakref_CheckRef(model_ref.ptr()))
+        throw py::type_error("model_ref must be a weakref.ref");
+    auto* r = new BoundRunner{session, outputs.inc_ref().ptr(), nullptr, nullptr};
+    if (!fallback.is_none()) r->fallback = fallback.inc_ref().ptr();
+    if (!model_ref.is_none()) r->model_ref = model_ref.inc_ref().ptr();
+    PyObject* capsule = PyCapsule_New(r, kBoundRunnerName, [](PyObject* c) {
+        auto* p = static_cast<BoundRunner*>(PyCapsule_GetPointer(c, kBoundRunnerName));
+        Py_XDECREF(p->outputs);
+        Py_XDECREF(p->fallback);
+        Py_XDECREF(p->model_ref);
+        delete p;
+    });
+    if (capsule == nullptr) {
+        Py_XDECREF(r->outputs);
+        Py_XDECREF(r->fallback);
+        Py_XDECREF(r->model_ref);
+        delete r;
+        throw py::error_already_set();
+    }
+    PyObject* fn = PyCFunction_New(&bound_run_def, capsule);
+    Py_DECREF(capsule);  // the function holds it now
+    if (fn == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(fn);
 }
 
 py::dict attr_dict(const rknn_tensor_attr& a) {
@@ -333,12 +455,23 @@ void bind_runtime(py::module_& m) {
                  return s.bind_fd(i, a, fd, size, offset);
              }, py::arg("index"), py::arg("kind"), py::arg("type"), py::arg("fmt"), py::arg("pass_through"),
              py::arg("fd"), py::arg("size"), py::arg("offset"))
-        .def("run_bound", [](Session& s) {
-            py::gil_scoped_release nogil;
-            return s.run_bound();
-        })
+        .def("run_bound", [](Session& s, const py::object& before, const py::object& after) {
+                 // The callbacks run under the session mutex with the GIL taken back; the
+                 // mutex is only ever waited for without the GIL, so this cannot deadlock.
+                 std::function<void()> b, a;
+                 if (!before.is_none()) b = [&before] { py::gil_scoped_acquire gil; before(); };
+                 if (!after.is_none()) a = [&after] { py::gil_scoped_acquire gil; after(); };
+                 py::gil_scoped_release nogil;
+                 return s.run_bound(b, a);
+             }, py::arg("before") = py::none(), py::arg("after") = py::none())
+        .def("bound_runner", &make_bound_runner, py::arg("outputs"), py::arg("fallback") = py::none(),
+             py::arg("model_ref") = py::none())
+        .def("close", [](Session& s) { s.close(); })
+        .def_property_readonly("closed", &Session::closed)
         .def_property_readonly("last_frame_id", &Session::last_frame_id)
         .def_property_readonly("last_runtime_ns", &Session::last_runtime_ns)
+        .def_property_readonly("last_runtime_start_ns", &Session::last_runtime_start_ns)
+        .def_property_readonly("last_runtime_end_ns", &Session::last_runtime_end_ns)
         .def("perf_run_us", [](Session& s) {
             py::gil_scoped_release nogil;
             return s.perf_run_us();

@@ -61,12 +61,15 @@ struct RunJob {
     FaultHit fault;
     std::vector<std::vector<uint8_t>> inputs;       // model-domain bytes per input
     std::vector<std::optional<Binding>> out_bindings;
+    // skip_compute: the outputs of the context's previous run, returned again without work.
+    std::shared_ptr<const std::vector<std::vector<uint8_t>>> reused_outputs;
 
     std::mutex mutex;
     std::condition_variable cv;
     bool done = false;
     int rc = RKNN_SUCC;
-    std::vector<std::vector<uint8_t>> outputs;  // model-domain bytes per output
+    // Model-domain bytes per output (shared, so that skip_compute runs can reuse them).
+    std::shared_ptr<const std::vector<std::vector<uint8_t>>> outputs;
     int64_t run_duration_us = 0;
     uint32_t cores_used = 0;
     int golden_record = -1;

@@ -88,6 +88,7 @@ void Counters::reset() {
     runs_failed = 0;
     golden_runs = 0;
     synthetic_runs = 0;
+    skipped_runs = 0;
     model_parses = 0;
     for (auto& c : core_runs) c = 0;
     max_concurrent_runs = concurrent_runs.load();
@@ -111,6 +112,7 @@ void Emulator::load_environment() {
     npu_time_us_ = (env != nullptr && parse_int(env, v) && v >= 0) ? v : 0;
     env = std::getenv("RKNN_EMU_LOG");
     log_level_ = (env != nullptr && parse_int(env, v)) ? static_cast<int>(v) : 1;
+    skip_compute_ = false;  // control-only setting (benchmarking aid)
     {
         std::lock_guard<std::mutex> lock(mutex_);
         faults_.clear();
@@ -246,7 +248,7 @@ std::string Emulator::counters_json() const {
       << ", \"mem_sync_from_device\": " << c.mem_sync_from_device.load()
       << ", \"runs\": " << c.runs.load() << ", \"runs_failed\": " << c.runs_failed.load()
       << ", \"golden_runs\": " << c.golden_runs.load()
-      << ", \"synthetic_runs\": " << c.synthetic_runs.load()
+      << ", \"synthetic_runs\": " << c.synthetic_runs.load() << ", \"skipped_runs\": " << c.skipped_runs.load()
       << ", \"model_parses\": " << c.model_parses.load() << ", \"core_runs\": ["
       << c.core_runs[0].load() << ", " << c.core_runs[1].load() << ", " << c.core_runs[2].load()
       << "], \"max_concurrent_runs\": " << c.max_concurrent_runs.load()
@@ -258,6 +260,7 @@ std::string Emulator::counters_json() const {
 std::string Emulator::config_json() {
     std::ostringstream o;
     o << "{\"npu_time_us\": " << npu_time_us_.load() << ", \"log\": " << log_level_.load()
+      << ", \"skip_compute\": " << (skip_compute_.load() ? "true" : "false")
       << ", \"golden\": \"" << json_escape(golden_override()) << "\", \"faults\": [";
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t i = 0; i < faults_.size(); ++i) {
@@ -304,6 +307,8 @@ int Emulator::control(const std::string& command, std::string& reply) {
         int64_t v = 0;
         if (key == "npu_time_us" && parse_int(value, v) && v >= 0) {
             npu_time_us_ = v;
+        } else if (key == "skip_compute" && parse_int(value, v) && (v == 0 || v == 1)) {
+            skip_compute_ = v == 1;
         } else if (key == "log" && parse_int(value, v)) {
             log_level_ = static_cast<int>(v);
         } else if (key == "golden" && eq != std::string::npos) {
@@ -311,7 +316,7 @@ int Emulator::control(const std::string& command, std::string& reply) {
             golden_override_ = value;
             golden_override_set_ = true;
         } else {
-            reply = "bad setting '" + words[1] + "' (npu_time_us=N, log=N, golden=PATH)";
+            reply = "bad setting '" + words[1] + "' (npu_time_us=N, log=N, golden=PATH, skip_compute=0|1)";
             return RKNN_ERR_PARAM_INVALID;
         }
         reply = "ok";
@@ -320,7 +325,7 @@ int Emulator::control(const std::string& command, std::string& reply) {
     if (verb == "help") {
         reply =
             "counters | reset_counters | reset | config | set npu_time_us=N | set log=N | "
-            "set golden=PATH | fault <api>[=N] [code=C] [count=K] | fault timeout[=N] [ms=M] | "
+            "set golden=PATH | set skip_compute=0|1 | fault <api>[=N] [code=C] [count=K] | fault timeout[=N] [ms=M] | "
             "fault clear";
         return RKNN_SUCC;
     }

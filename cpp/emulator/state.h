@@ -34,6 +34,7 @@ struct Counters {
     std::atomic<uint64_t> runs_failed{0};   // runs ending in an error (faults included)
     std::atomic<uint64_t> golden_runs{0};   // runs answered from a golden record
     std::atomic<uint64_t> synthetic_runs{0};
+    std::atomic<uint64_t> skipped_runs{0};
     std::atomic<uint64_t> model_parses{0};  // .rknn files parsed (dup_context parses nothing)
     std::atomic<uint64_t> core_runs[3] = {};
     std::atomic<int64_t> concurrent_runs{0};
@@ -71,6 +72,7 @@ class Emulator {
     // Settings.
     int64_t npu_time_us() const { return npu_time_us_.load(); }
     int log_level() const { return log_level_.load(); }
+    bool skip_compute() const { return skip_compute_.load(); }
     std::string golden_override() const;  // golden path for models given as bytes ("" = none)
 
     // Checks armed faults for one call of `api`.
@@ -92,6 +94,7 @@ class Emulator {
 
     std::atomic<int64_t> npu_time_us_{0};
     std::atomic<int> log_level_{1};
+    std::atomic<bool> skip_compute_{false};
     mutable std::mutex mutex_;  // guards the fields below
     std::string golden_override_;
     bool golden_override_set_ = false;

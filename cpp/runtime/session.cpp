@@ -101,9 +101,10 @@ int64_t now_ns() {
 
 uint64_t Session::run_copy(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const int64_t t0 = now_ns();
+    check_open();
+    last_runtime_start_ns_ = now_ns();
     const uint64_t id = run_copy_locked(inputs, outputs);
-    last_runtime_ns_ = now_ns() - t0;
+    last_runtime_end_ns_ = now_ns();
     return id;
 }
 
@@ -151,6 +152,7 @@ void Session::set_io_locked(bool input, size_t i, std::shared_ptr<TensorMem> mem
 
 std::shared_ptr<TensorMem> Session::bind(bool input, size_t i, const rknn_tensor_attr& attr, size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     if (i >= (input ? in_mem_.size() : out_mem_.size())) throw std::out_of_range("tensor index out of range");
     auto mem = TensorMem::allocate(ctx_, bytes, /*cacheable=*/true);
     set_io_locked(input, i, mem, attr);
@@ -160,6 +162,7 @@ std::shared_ptr<TensorMem> Session::bind(bool input, size_t i, const rknn_tensor
 std::shared_ptr<TensorMem> Session::bind_fd(size_t i, const rknn_tensor_attr& attr, int fd, size_t size,
                                             size_t offset) {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     if (i >= in_mem_.size()) throw std::out_of_range("input index out of range");
     auto mem = TensorMem::from_fd(ctx_, fd, size, offset);
     set_io_locked(true, i, mem, attr);
@@ -174,18 +177,18 @@ bool Session::all_bound() const {
     return true;
 }
 
-uint64_t Session::run_bound() {
+uint64_t Session::run_bound(const std::function<void()>& before, const std::function<void()>& after) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const int64_t t0 = now_ns();
-    const uint64_t id = run_bound_locked();
-    last_runtime_ns_ = now_ns() - t0;
-    return id;
+    check_open();
+    return run_bound_locked(before, after);
 }
 
-uint64_t Session::run_bound_locked() {
+uint64_t Session::run_bound_locked(const std::function<void()>& before, const std::function<void()>& after) {
     if (!all_bound()) throw std::logic_error("run_bound: not every input and output is bound");
+    if (before) before();
     const Library& l = lib();
     const rknn_context h = ctx_->handle();
+    last_runtime_start_ns_ = now_ns();
     for (const auto& m : in_mem_) {
         if (m->needs_sync()) Context::check(l.mem_sync(h, m->mem(), RKNN_MEMORY_SYNC_TO_DEVICE), "rknn_mem_sync");
     }
@@ -194,7 +197,9 @@ uint64_t Session::run_bound_locked() {
     for (const auto& m : out_mem_) {
         if (m->needs_sync()) Context::check(l.mem_sync(h, m->mem(), RKNN_MEMORY_SYNC_FROM_DEVICE), "rknn_mem_sync");
     }
+    last_runtime_end_ns_ = now_ns();
     last_frame_id_ = ext.frame_id;
+    if (after) after();
     return ext.frame_id;
 }
 
@@ -220,6 +225,7 @@ std::string Session::perf_detail() {
 BenchResult Session::benchmark(size_t n, size_t warmup, bool bound, const std::vector<InputData>& inputs,
                                std::vector<OutputData>& outputs, bool npu_time) {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     BenchResult r;
     r.latency_us.reserve(n);
     if (npu_time) r.npu_us.reserve(n);
@@ -227,7 +233,7 @@ BenchResult Session::benchmark(size_t n, size_t warmup, bool bound, const std::v
     for (size_t k = 0; k < warmup + n; ++k) {
         const auto t0 = clock::now();
         if (bound) {
-            run_bound_locked();
+            run_bound_locked({}, {});
         } else {
             run_copy_locked(inputs, outputs);
         }

@@ -10,8 +10,11 @@
 // runs are serialised (a context runs one inference at a time anyway).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,6 +26,12 @@
 namespace rknn_fast::runtime {
 
 enum class AttrKind { Normal = 0, Native = 1, NativeNhwc = 2 };
+
+// A run or bind after Session::close().
+class ClosedError : public std::logic_error {
+  public:
+    ClosedError() : std::logic_error("the Model is closed") {}
+};
 
 struct InputData {
     const void* data = nullptr;
@@ -76,8 +85,16 @@ class Session {
     std::shared_ptr<TensorMem> bind_fd(size_t i, const rknn_tensor_attr& attr, int fd, size_t size,
                                        size_t offset);
     bool all_bound() const;
-    // rknn_run on the bound buffers, with the cache syncs cacheable buffers need.
-    uint64_t run_bound();
+    // rknn_run on the bound buffers, with the cache syncs cacheable buffers need. `before`
+    // and `after` (optional) run under the session mutex right before the input syncs and
+    // right after the output syncs, so that writing inputs / converting outputs is atomic
+    // with the run for threads sharing the session. Their time is not runtime time.
+    uint64_t run_bound(const std::function<void()>& before = {}, const std::function<void()>& after = {});
+
+    // Marks the session closed: later runs and binds throw ClosedError. The context itself
+    // lives on while buffers handed out still reference it.
+    void close() { closed_.store(true); }
+    bool closed() const { return closed_.load(); }
 
     int64_t perf_run_us();       // -1 when the runtime does not report it
     std::string perf_detail();   // "" when collection is off
@@ -88,11 +105,18 @@ class Session {
     uint64_t last_frame_id() const { return last_frame_id_; }
     // Wall time of the last run_copy/run_bound inside the runtime (set/run/get or syncs+run),
     // in nanoseconds: what a caller's own measurement minus this is the binding's overhead.
-    int64_t last_runtime_ns() const { return last_runtime_ns_; }
+    int64_t last_runtime_ns() const { return last_runtime_end_ns_ - last_runtime_start_ns_; }
+    // steady_clock (CLOCK_MONOTONIC) nanoseconds at which the runtime calls of the last run
+    // started and ended; comparable with Python's time.perf_counter_ns() / time.monotonic_ns().
+    int64_t last_runtime_start_ns() const { return last_runtime_start_ns_; }
+    int64_t last_runtime_end_ns() const { return last_runtime_end_ns_; }
 
   private:
     uint64_t run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
-    uint64_t run_bound_locked();
+    uint64_t run_bound_locked(const std::function<void()>& before, const std::function<void()>& after);
+    void check_open() const {
+        if (closed_.load()) throw ClosedError();
+    }
     int64_t perf_run_locked();
     void set_io_locked(bool input, size_t i, std::shared_ptr<TensorMem> mem, const rknn_tensor_attr& attr);
 
@@ -109,7 +133,8 @@ class Session {
     rknn_mem_size mem_size_{};
     bool has_mem_size_ = false;
     uint64_t last_frame_id_ = 0;
-    int64_t last_runtime_ns_ = 0;
+    int64_t last_runtime_start_ns_ = 0, last_runtime_end_ns_ = 0;
+    std::atomic<bool> closed_{false};
 };
 
 }  // namespace rknn_fast::runtime

@@ -22,7 +22,7 @@ def _inspect(path: str) -> ModelInfo:
     from . import inspect as _inspect_mod  # the .rknn reader's public entry point
 
     fn = getattr(_inspect_mod, "inspect", _inspect_mod)
-    return fn(path)  # type: ignore[no-any-return,operator]
+    return fn(path)
 
 
 def _fmt_shape(shape: Sequence[int]) -> str:

@@ -11,14 +11,14 @@ to reuse a destination array.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
 from . import _core
 
 
-def _out(out: Optional[np.ndarray], shape: tuple, dtype: np.dtype) -> np.ndarray:
+def _out(out: Optional[np.ndarray], shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if out is None:
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != tuple(shape):
@@ -40,7 +40,7 @@ def fp16_to_fp32(a: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
     if a.dtype != np.float16:
         raise TypeError(f"fp16_to_fp32: expected float16, got {a.dtype}")
     o = _out(out, a.shape, np.dtype(np.float32))
-    _core._fp16_to_fp32(a, o)  # type: ignore[attr-defined]
+    _core._fp16_to_fp32(a, o)
     return o
 
 
@@ -50,7 +50,7 @@ def dequantize(a: np.ndarray, scale: float, zero_point: int, out: Optional[np.nd
     if a.dtype not in (np.int8, np.uint8):
         raise TypeError(f"dequantize: expected int8 or uint8, got {a.dtype}")
     o = _out(out, a.shape, np.dtype(np.float32))
-    _core._dequantize(a, o, float(scale), int(zero_point))  # type: ignore[attr-defined]
+    _core._dequantize(a, o, float(scale), int(zero_point))
     return o
 
 
@@ -97,6 +97,6 @@ def from_nc1hwc2(
     else:
         mode = 0
         o = _out(out, shape, a.dtype)
-    _core._nc1hwc2_to(a, o, n, c, h, w, c1, c2, ws, layout == "nhwc", mode,  # type: ignore[attr-defined]
+    _core._nc1hwc2_to(a, o, n, c, h, w, c1, c2, ws, layout == "nhwc", mode,
                       float(scale), int(zero_point))
     return o

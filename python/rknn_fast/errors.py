@@ -130,7 +130,7 @@ class ModelClosedError(RknnError, ValueError):
 
 
 _BY_CODE: Dict[int, Type[RknnError]] = {
-    cls.code: cls  # type: ignore[misc]
+    cls.code: cls
     for cls in (
         RknnFailError,
         RknnTimeoutError,

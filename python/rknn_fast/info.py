@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 if TYPE_CHECKING:
     import numpy
@@ -105,7 +105,7 @@ _LAYOUT_NAMES = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
 _QNT_AFFINE = 2  # RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC
 
 
-def _tensor_info(t: dict) -> TensorInfo:
+def _tensor_info(t: Dict[str, Any]) -> TensorInfo:
     normal = t["normal"]
     native = t["native"]
     # The runtime's native attribute (what RKNN_QUERY_NATIVE_*_ATTR answers), derived from the
@@ -131,7 +131,7 @@ def _tensor_info(t: dict) -> TensorInfo:
     )
 
 
-def _model_info(d: dict) -> ModelInfo:
+def _model_info(d: Dict[str, Any]) -> ModelInfo:
     platforms = tuple(d["target_platforms"])
     return ModelInfo(
         target_platform=d["target_platform"] or (platforms[0] if platforms else ""),

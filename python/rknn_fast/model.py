@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+import weakref
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def _read_model(model: PathOrBytes) -> Tuple[bytes, Optional[str]]:
 def _file_summary(data: bytes) -> Optional[Dict[str, Any]]:
     """The .rknn reader's view of the file (no runtime needed); None if it cannot parse it."""
     try:
-        return _core.parse_rknn(data)  # type: ignore[attr-defined,no-any-return]
+        return _core.parse_rknn(data)
     except Exception:  # a file the reader does not understand may still load in the runtime
         return None
 
@@ -253,6 +254,7 @@ class Model:
         flags: int = 0,
     ) -> None:
         self._sess: Any = None  # set last: a failed __init__ leaves a closed Model
+        self._fast_run: Optional[Callable[[], List[np.ndarray]]] = None
         if priority not in _FLAG_PRIORITY:
             raise ValueError(f"expected priority in {sorted(_FLAG_PRIORITY)}, got {priority!r}")
         if output_layout is None:
@@ -309,6 +311,14 @@ class Model:
         self._want_float = [self._float_outputs] * sess.n_outputs
         if self._zero_copy:
             self._setup_zero_copy()
+            if not self._needs_post:
+                # Zero-copy runs without conversions: `model.run()` is one C call that returns
+                # a new list of the prebuilt views (no Python frame; with arguments it calls
+                # Model.run). It references the Model weakly: no cycle through __dict__.
+                runner = sess.bound_runner(tuple(self._outputs), Model.run, weakref.ref(self))
+                self._fast_run = runner
+                if type(self).run is Model.run:  # a subclass's own run() stays in charge
+                    self.__dict__["run"] = runner
         else:
             self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
 
@@ -477,6 +487,14 @@ class Model:
         return float(self._check_open().last_runtime_ns) / 1000.0
 
     @property
+    def last_runtime_window_ns(self) -> Tuple[int, int]:
+        """(start, end) of the last run's runtime calls in ``time.perf_counter_ns()`` /
+        ``time.monotonic_ns()`` units (CLOCK_MONOTONIC): a caller's timestamps around
+        ``run()`` minus this window split the binding's overhead into before and after."""
+        sess = self._check_open()
+        return int(sess.last_runtime_start_ns), int(sess.last_runtime_end_ns)
+
+    @property
     def bytes_copied(self) -> int:
         """Bytes the binding itself copied since open (conversions, inputs written for you)."""
         return self._bytes_copied
@@ -592,6 +610,9 @@ class Model:
         Returns:
             The outputs, overwritten by the next call unless ``copy=True``.
         """
+        fast = self._fast_run
+        if fast is not None and not inputs and not copy and data_format is None and pass_through is None:
+            return fast()
         sess = self._sess
         if sess is None:
             raise ModelClosedError("the Model is closed")
@@ -603,17 +624,22 @@ class Model:
                 if len(inputs) != len(specs):
                     raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
                 prepared = [self._prepare_input(s, a, data_format) for s, a in zip(specs, inputs)]
-            with self._lock:
-                if inputs:
-                    self._write_inputs(prepared)
-                sess.run_bound()
-                if self._needs_post:
-                    for conv in self._converters:
-                        if conv is not None:
-                            conv()
-                            self._bytes_copied += conv.out.nbytes
-                outs = self._outputs
-                return [o.copy() for o in outs] if copy else list(outs)
+            result: List[np.ndarray] = []
+
+            # Both run under the session mutex, so that writing the inputs, the run and
+            # reading the outputs are one step for threads sharing the Model.
+            def before() -> None:
+                self._write_inputs(prepared)
+
+            def after() -> None:
+                for conv in self._converters:
+                    if conv is not None:
+                        conv()
+                        self._bytes_copied += conv.out.nbytes
+                result.extend([o.copy() for o in self._outputs] if copy else self._outputs)
+
+            sess.run_bound(before if inputs else None, after)
+            return result
         if len(inputs) != len(specs):
             raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
         arrays = []
@@ -657,7 +683,7 @@ class Model:
                 raise TypeError(f"input {spec.index} ({spec.name}): zero-copy input buffers hold {view.dtype}, "
                                 f"got {a.dtype}")
             if fmt == _FMT_NCHW and view.ndim == 4:
-                a = a.reshape(spec.nchw_shape).transpose(0, 2, 3, 1)  # type: ignore[arg-type]
+                a = a.reshape(spec.nchw_shape).transpose(0, 2, 3, 1)
             np.copyto(view, a.reshape(view.shape))
             self._bytes_copied += a.nbytes
 
@@ -718,6 +744,9 @@ class Model:
         if sess is None:
             return
         self._sess = None
+        self._fast_run = None
+        self.__dict__.pop("run", None)
+        sess.close()  # a runner or Session reference kept elsewhere now raises ModelClosedError
         for name in ("_in_views", "_in_mems", "_out_raw", "_out_mems", "_outputs", "_converters", "_out_arrays"):
             if hasattr(self, name):
                 setattr(self, name, [])
