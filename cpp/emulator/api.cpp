@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -176,7 +177,9 @@ uint64_t next_phys_addr(uint64_t size) {
     return next.fetch_add((size + 0xfffu) & ~uint64_t(0xfff));
 }
 
-rknn_tensor_mem* alloc_mem(uint64_t size, uint32_t flags) {
+// size: the rknn_tensor_mem.size field is 32-bit, so callers reject larger requests (and the
+// mapping length then fits size_t on 32-bit targets too).
+rknn_tensor_mem* alloc_mem(uint32_t size, uint32_t flags) {
     auto record = std::make_shared<MemRecord>();
     const int fd = memfd_create("rknn_emu_mem", MFD_CLOEXEC);
     if (fd < 0) {
@@ -202,7 +205,7 @@ rknn_tensor_mem* alloc_mem(uint64_t size, uint32_t flags) {
     fields.phys_addr = next_phys_addr(size);
     fields.fd = fd;
     fields.offset = 0;
-    fields.size = static_cast<uint32_t>(size);
+    fields.size = size;
     fields.flags = flags;
     fields.priv_data = nullptr;
     return Mems::get().add(std::move(record), fields);
@@ -775,7 +778,15 @@ RKNN_EMU_EXPORT rknn_tensor_mem* rknn_create_mem_from_fd(rknn_context ctx, int32
         void* base = virt_addr;
         if (base == nullptr) {
             // Map the caller's buffer ourselves, as the runtime does for an fd alone.
-            const size_t len = static_cast<size_t>(offset) + size;
+            // offset + size in 64 bits: on 32-bit targets the sum can pass SIZE_MAX, and a
+            // wrapped length would map less than `size` bytes behind data.
+            const uint64_t len64 = static_cast<uint64_t>(offset) + size;
+            if (len64 > SIZE_MAX) {
+                emu().log_error("rknn_create_mem_from_fd: offset " + std::to_string(offset) + " + size " +
+                                std::to_string(size) + " exceeds the address space");
+                return nullptr;
+            }
+            const size_t len = static_cast<size_t>(len64);
             base = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (base == MAP_FAILED) {
                 emu().log_error("rknn_create_mem_from_fd: cannot map fd " + std::to_string(fd));
@@ -832,7 +843,7 @@ RKNN_EMU_EXPORT rknn_tensor_mem* rknn_create_mem2(rknn_context ctx, uint64_t siz
             emu().log_error("rknn_create_mem2: bad size " + std::to_string(size) + " or flags " + hex(alloc_flags));
             return nullptr;
         }
-        return alloc_mem(size, RKNN_TENSOR_MEMORY_FLAGS_ALLOC_INSIDE);
+        return alloc_mem(static_cast<uint32_t>(size), RKNN_TENSOR_MEMORY_FLAGS_ALLOC_INSIDE);  // <= UINT32_MAX
     });
 }
 

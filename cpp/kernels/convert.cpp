@@ -5,6 +5,9 @@
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(RKNN_FAST_NO_F16C)
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__) && !defined(RKNN_FAST_NO_NEON_FP16)
+#include <arm_neon.h>
+#endif
 
 namespace rknn_fast::kernels {
 
@@ -33,8 +36,8 @@ uint16_t fp32_to_fp16(float f) {
 namespace {
 
 // The portable loop: half_to_float is branch-free, so this vectorises at the baseline ISA
-// (SSE2 on x86-64, NEON on aarch64).
-void fp16_to_fp32_portable(const uint16_t* src, float* dst, size_t n) {
+// (SSE2 on x86-64, NEON on aarch64). Unused where an explicit SIMD path is always taken.
+[[maybe_unused]] void fp16_to_fp32_portable(const uint16_t* src, float* dst, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(src[i]);
 }
 
@@ -63,6 +66,36 @@ __attribute__((target("avx2,f16c"))) void fp16_to_fp32_f16c(const uint16_t* src,
 }
 #endif
 
+// Build with -DRKNN_FAST_NO_NEON_FP16 to measure or test the portable loop alone on aarch64.
+#if defined(__aarch64__) && !defined(RKNN_FAST_NO_NEON_FP16)
+#define RKNN_FAST_HAVE_NEON_FP16_PATH 1
+// NEON (baseline on every aarch64 core) converts 4 halves per FCVTL. Like F16C it quiets
+// signalling NaNs (sets float bit 22; Linux runs with FPCR.DN = 0, so sign and payload are
+// kept), so NaN lanes get bit 22 put back to the half's quiet bit (bit 9), as above: bit-exact
+// with half_to_float for all 65536 inputs.
+void fp16_to_fp32_neon(const uint16_t* src, float* dst, size_t n) {
+    const uint32x4_t exp_mant_mask = vdupq_n_u32(0x7fff);
+    const uint32x4_t inf_bits = vdupq_n_u32(0x7c00);
+    const uint32x4_t quiet_bit = vdupq_n_u32(0x00400000);
+    // f: the converted lanes; h32: the same halves zero-extended.
+    const auto restore_nan_quiet_bit = [&](float32x4_t f, uint32x4_t h32) {
+        const uint32x4_t is_nan = vcgtq_u32(vandq_u32(h32, exp_mant_mask), inf_bits);
+        const uint32x4_t want_quiet = vandq_u32(vshlq_n_u32(h32, 13), quiet_bit);
+        const uint32x4_t fix = vandq_u32(vbicq_u32(quiet_bit, want_quiet), is_nan);
+        return vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(f), fix));
+    };
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const uint16x8_t h = vld1q_u16(src + i);
+        const float32x4_t lo = vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(h)));
+        const float32x4_t hi = vcvt_high_f32_f16(vreinterpretq_f16_u16(h));
+        vst1q_f32(dst + i, restore_nan_quiet_bit(lo, vmovl_u16(vget_low_u16(h))));
+        vst1q_f32(dst + i + 4, restore_nan_quiet_bit(hi, vmovl_high_u16(h)));
+    }
+    for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+#endif
+
 using Fp16Loop = void (*)(const uint16_t*, float*, size_t);
 
 Fp16Loop pick_fp16_loop() {
@@ -70,7 +103,11 @@ Fp16Loop pick_fp16_loop() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) return &fp16_to_fp32_f16c;
 #endif
+#ifdef RKNN_FAST_HAVE_NEON_FP16_PATH
+    return &fp16_to_fp32_neon;
+#else
     return &fp16_to_fp32_portable;
+#endif
 }
 
 }  // namespace

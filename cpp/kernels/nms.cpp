@@ -1,6 +1,7 @@
 #include "kernels/nms.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <unordered_map>
 
@@ -76,7 +77,9 @@ void nms(const float* boxes, const float* scores, const int32_t* class_ids, int6
         return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
     };
     if (params.top_k > 0 && static_cast<int64_t>(order.size()) > params.top_k) {
-        std::partial_sort(order.begin(), order.begin() + params.top_k, order.end(), by_score);
+        // top_k < order.size() here, so it fits the iterator's difference type on 32-bit targets.
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(params.top_k), order.end(),
+                          by_score);
         order.resize(static_cast<size_t>(params.top_k));
     } else {
         std::sort(order.begin(), order.end(), by_score);
