@@ -265,6 +265,8 @@ class Model:
             raise ValueError(f"output_layout={output_layout!r} needs zero_copy=True (copy mode returns 'logical')")
         if zero_copy and async_mode:
             raise ValueError("async_mode applies to copy mode only (zero-copy runs are synchronous)")
+        if not isinstance(flags, int) or isinstance(flags, bool) or not 0 <= flags <= 0xFFFFFFFF:
+            raise ValueError(f"expected flags as an int in 0..0xFFFFFFFF (rknn_init flag bits), got {flags!r}")
         if runtime is not None and not isinstance(runtime, (str, os.PathLike)):
             raise TypeError(f"expected runtime as a path or 'emulator', got {type(runtime).__name__}")
 
@@ -284,6 +286,19 @@ class Model:
             sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
             raise self._explain_init_error(e) from None
+        try:
+            self._open(sess, mask, platform, output_layout, zero_copy, float_outputs)
+        except BaseException:
+            # Nothing else references the context yet: destroy it now rather than when the
+            # traceback (which keeps this frame alive) is collected.
+            self._sess = None
+            self._fast_run = None
+            self.__dict__.pop("run", None)
+            sess.close()
+            raise
+
+    def _open(self, sess: Any, mask: int, platform: Optional[str], output_layout: str, zero_copy: bool,
+              float_outputs: bool) -> None:
         # Single-core SoCs: "all" means the one core, and their runtime refuses set_core_mask.
         if mask != 0 and not (mask == 0xFFFF and platform_cores(platform) == 1):
             sess.set_core_mask(mask)
