@@ -108,3 +108,15 @@ def test_faces_threads():
     with ThreadPoolExecutor(4) as ex:
         for d in ex.map(lambda _: decode_retinaface(loc, conf, landm), range(8)):
             np.testing.assert_array_equal(d.xyxy, expect.xyxy)
+
+
+@pytest.mark.parametrize("kwargs", [{"conf": float("nan")}, {"iou": float("nan")}, {"iou": -1.0}, {"conf": 2.0}])
+def test_face_decoders_reject_nan_and_out_of_range_thresholds(kwargs):
+    pri = retinaface_priors((64, 64))
+    p = pri.shape[0]
+    loc, scores, lm = (np.zeros((1, p, w), np.float32) for w in (4, 2, 10))
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        decode_retinaface(loc, scores, lm, model_shape=(64, 64), **kwargs)
+    a = blazeface_anchors(128).shape[0]
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        decode_blazeface(np.zeros((1, a, 16), np.float32), np.zeros((1, a, 1), np.float32), **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -17,6 +17,32 @@ def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
     if a.dtype not in [np.dtype(d) for d in allowed]:
         names = ", ".join(np.dtype(d).name for d in allowed)
         raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` as a float in [0, 1] (a score or IoU threshold); ValueError for NaN or outside."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number in [0, 1], got {type(value).__name__}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: expected a number in [0, 1], got {value}")
+    return float(value)
+
+
+def check_number(name: str, value: Any) -> float:
+    """``value`` as a float, refusing NaN (every comparison with NaN is false, so a NaN
+    threshold silently keeps or drops everything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    if value != value:
+        raise ValueError(f"{name}: expected a number, got {value}")
+    return float(value)
+
+
+def check_count(name: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an int >= ``minimum`` (a count such as max_detections or max_candidates)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def planes(

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, dequantize, planes, unletterbox_boxes, unletterbox_points
+from ._common import check_dtype, check_fraction, dequantize, planes, unletterbox_boxes, unletterbox_points
 from .detection import nms
 
 __all__ = ["decode_yolov8_pose"]
@@ -44,6 +44,9 @@ def decode_yolov8_pose(
     """
     if not 0.0 < conf < 1.0:
         raise ValueError(f"conf: expected 0 < conf < 1, got {conf}")
+    iou = check_fraction("iou", iou)
+    if isinstance(reg_max, bool) or not isinstance(reg_max, int) or not 1 <= reg_max <= 64:
+        raise ValueError(f"reg_max: expected an integer in 1..64, got {reg_max!r}")
     if len(heads) == 0:
         raise ValueError("heads: expected at least one head")
     if qparams is not None and len(qparams) != len(heads):
