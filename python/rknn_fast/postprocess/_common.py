@@ -19,6 +19,13 @@ def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
         raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
 
 
+def check_transform(transform: Any) -> None:
+    """TypeError unless ``transform`` is a :class:`~rknn_fast.LetterboxTransform`."""
+    if not isinstance(transform, LetterboxTransform):
+        raise TypeError(f"transform: expected a LetterboxTransform (from rknn_fast.letterbox), "
+                        f"got {type(transform).__name__}")
+
+
 def check_fraction(name: str, value: Any) -> float:
     """``value`` as a float in [0, 1] (a score or IoU threshold); ValueError for NaN or outside."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -107,6 +114,7 @@ def map_affine(
     """
     mh, mw = map_hw
     if transform is not None:
+        check_transform(transform)
         dh, dw = (int(v) for v in transform.dst_shape[:2])
         oh, ow = (int(v) for v in transform.src_shape[:2])
         if image_shape is not None and tuple(image_shape[:2]) != (oh, ow):
