@@ -470,3 +470,23 @@ def test_yolov8_uint8_outputs():
     want = v8_reference(deq, 0.3, hw)
     assert len(want[1]) > 5
     assert_same(decode_yolov8(raw, qp, conf=0.3, input_size=hw), want)
+
+
+def test_core_decode_yolov8_refuses_views_on_different_grids():
+    # The kernel reads box/score_sum at the class tensor's cells: a smaller box tensor was read
+    # out of bounds when the private binding was called directly.
+    from rknn_fast import _core
+    box = np.zeros((1, 64, 1, 1), np.float32)
+    cls = np.ones((1, 2, 40, 40), np.float32)
+    bv = (box, (64, 1, 1, 1, 1, 1, 1), 1.0, 0)
+    cv = (cls, (2, 40, 40, 1, 1600, 40, 1), 1.0, 0)
+    with pytest.raises(ValueError, match="same grid"):
+        _core.decode_yolov8([(bv, cv, None)], 0.5, False, 16, 640.0, 640.0, False, 0.45, 10, False, 0, False, True)
+
+
+def test_core_views_with_overflowing_extent_are_refused():
+    from rknn_fast import _core
+    a = np.zeros((1, 6, 1), np.float32)
+    huge = -(-(1 << 63) // 5)  # 5 * stride wraps int64 to a negative extent without the cap
+    with pytest.raises(ValueError, match="2\\^30"):
+        _core.decode_flat((a, (6, 1, 1, 1, huge, 1, 1), 1.0, 0), 0.5, False, 0.45, 10, False, 0, False, True)
