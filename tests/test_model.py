@@ -862,3 +862,11 @@ def test_close_destroys_the_context_while_the_session_is_referenced(model_path):
         sess.perf_run_us()
     with pytest.raises(errors.ModelClosedError):
         sess.set_core_mask(1)
+
+
+def test_wrong_input_dtype_message_lists_each_dtype_once(model):
+    spec = model.inputs[0]
+    with pytest.raises(TypeError) as info:
+        model.run(np.zeros(spec.shape, np.float64))
+    msg = str(info.value)
+    assert "expected dtype uint8, int8, float16, float32, got float64" in msg

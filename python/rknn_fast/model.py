@@ -585,8 +585,10 @@ class Model:
             raise TypeError(f"input {spec.index} ({spec.name}): expected numpy.ndarray, got {type(a).__name__}")
         dt = a.dtype
         if dt != spec.dtype and dt not in _ACCEPTED_INPUT_DTYPES:
-            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype uint8, int8, float16, float32 or "
-                            f"{spec.dtype}, got {dt}")
+            accepted = [d.name for d in _ACCEPTED_INPUT_DTYPES]
+            if spec.dtype.name not in accepted:
+                accepted.append(spec.dtype.name)
+            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype {', '.join(accepted)}, got {dt}")
         if data_format == "nchw":
             if spec.nchw_shape is None:
                 raise ValueError(f"input {spec.index} ({spec.name}) is not 4-D NHWC; data_format='nchw' does not apply")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -14,7 +15,10 @@ __all__ = ["classify", "softmax"]
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable softmax over the last axis, float32 (max subtracted first)."""
-    x = np.asarray(logits, np.float32)
+    a = np.asarray(logits)
+    if a.dtype.kind not in "iuf" or a.ndim == 0 or a.shape[-1] == 0:
+        raise TypeError(f"logits: expected a non-empty numeric array, got {a.dtype} {a.shape}")
+    x = a.astype(np.float32)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
@@ -40,7 +44,10 @@ def classify(
     if x.dtype == np.int8:
         if qparams is None:
             raise ValueError("qparams: expected (scale, zero_point) for int8 logits, got None")
-        values = dequantize(x, qparams[0], int(qparams[1]))
+        scale, zp = float(qparams[0]), qparams[1]
+        if not (math.isfinite(scale) and scale > 0) or isinstance(zp, bool) or not isinstance(zp, (int, np.integer)):
+            raise ValueError(f"qparams: expected (positive scale, integer zero_point), got {tuple(qparams)!r}")
+        values = dequantize(x, scale, int(zp))
     else:
         values = x.astype(np.float32)
     if not isinstance(k, (int, np.integer)) or k < 1:
