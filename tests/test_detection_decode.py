@@ -490,3 +490,13 @@ def test_core_views_with_overflowing_extent_are_refused():
     huge = -(-(1 << 63) // 5)  # 5 * stride wraps int64 to a negative extent without the cap
     with pytest.raises(ValueError, match="2\\^30"):
         _core.decode_flat((a, (6, 1, 1, 1, huge, 1, 1), 1.0, 0), 0.5, False, 0.45, 10, False, 0, False, True)
+
+
+def test_run_nms_false_returns_every_candidate_in_anchor_order():
+    # What the docstrings now say: unsorted, max_detections/top_k not applied.
+    f = np.zeros((1, 6, 8), np.float32)
+    f[0, :4] = np.array([10, 10, 4, 4], np.float32)[:, None]
+    f[0, 4] = [0.3, 0.9, 0.5, 0.1, 0.8, 0, 0, 0]
+    d = rknn_fast.postprocess.decode_yolov8_flat(f, run_nms=False, max_detections=2, top_k=1)
+    np.testing.assert_array_equal(d.anchor_index, [0, 1, 2, 4])
+    np.testing.assert_allclose(d.scores, [0.3, 0.9, 0.5, 0.8])

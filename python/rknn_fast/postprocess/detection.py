@@ -19,6 +19,8 @@ with the numpy references in ``tests/reference.py``):
   not finite are dropped.
 * Then NMS (:func:`nms`): class-aware unless ``class_agnostic``, suppress ``IoU > iou``,
   at most ``max_detections``, sorted by descending score (ties: lower anchor index first).
+* ``run_nms=False`` skips NMS: every candidate is returned in anchor order (not sorted by
+  score; ``max_detections`` and ``top_k`` do not apply), for callers with their own NMS.
 * Boxes are xyxy float32 pixels of the model input, or of the original image when a
   :class:`~rknn_fast.LetterboxTransform` is passed as ``transform`` (then clipped to it).
 * ``Detections.anchor_index`` is the flat index of each detection's source cell over all
