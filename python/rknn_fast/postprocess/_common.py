@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -43,6 +44,23 @@ def check_number(name: str, value: Any) -> float:
     if value != value:
         raise ValueError(f"{name}: expected a number, got {value}")
     return float(value)
+
+
+def int8_qparams(name: str, qp: Any) -> Tuple[float, int]:
+    """The (scale, zero_point) of an int8 tensor: a positive finite scale and a zero point in
+    -128..127. ValueError naming ``name`` otherwise (None included: int8 needs them)."""
+    if qp is None:
+        raise ValueError(f"{name}: expected (scale, zero_point) for int8 values, got None")
+    try:
+        scale, zp = qp
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected (scale, zero_point), got {qp!r}") from None
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(scale) and scale > 0):
+        raise ValueError(f"{name}: expected a positive finite scale, got {scale!r}")
+    if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)) or not -128 <= zp <= 127:
+        raise ValueError(f"{name}: expected an int8 zero point in -128..127, got {zp!r}")
+    return float(scale), int(zp)
 
 
 def check_count(name: str, value: Any, minimum: int = 0) -> int:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..results import Classification
-from ._common import check_dtype, dequantize
+from ._common import check_dtype, dequantize, int8_qparams
 
 __all__ = ["classify", "softmax"]
 
@@ -42,12 +41,7 @@ def classify(
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"logits: expected (1, C) or (C,) with C >= 1, got shape {logits.shape}")
     if x.dtype == np.int8:
-        if qparams is None:
-            raise ValueError("qparams: expected (scale, zero_point) for int8 logits, got None")
-        scale, zp = float(qparams[0]), qparams[1]
-        if not (math.isfinite(scale) and scale > 0) or isinstance(zp, bool) or not isinstance(zp, (int, np.integer)):
-            raise ValueError(f"qparams: expected (positive scale, integer zero_point), got {tuple(qparams)!r}")
-        values = dequantize(x, scale, int(zp))
+        values = dequantize(x, *int8_qparams("qparams", qparams))
     else:
         values = x.astype(np.float32)
     if not isinstance(k, (int, np.integer)) or k < 1:

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, check_fraction, dequantize, unletterbox_boxes, unletterbox_points
+from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, unletterbox_boxes,
+                      unletterbox_points)
 from .detection import nms
 
 __all__ = ["retinaface_priors", "decode_retinaface", "blazeface_anchors", "decode_blazeface"]
@@ -27,9 +28,7 @@ def _float_output(name: str, a: np.ndarray, width: int, qp: Optional[Tuple[float
     if a.ndim != 2 or a.shape[1] != width:
         raise ValueError(f"{name}: expected (1, P, {width}), got shape {a.shape}")
     if a.dtype == np.int8:
-        if qp is None:
-            raise ValueError(f"{name}: int8 output needs (scale, zero_point) qparams")
-        return dequantize(a, qp[0], int(qp[1]))
+        return dequantize(a, *int8_qparams(f"{name} qparams", qp))
     return np.ascontiguousarray(a, dtype=np.float32)
 
 

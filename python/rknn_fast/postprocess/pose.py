@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, check_fraction, dequantize, planes, unletterbox_boxes, unletterbox_points
+from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, planes, unletterbox_boxes,
+                      unletterbox_points)
 from .detection import nms
 
 __all__ = ["decode_yolov8_pose"]
@@ -58,9 +59,7 @@ def decode_yolov8_pose(
             raise ValueError(f"heads[{i}]: expected {4 * reg_max + 1} channels, got {d[0]}")
         scale, zp = 1.0, 0
         if arr.dtype == np.int8:
-            if qparams is None:
-                raise ValueError("qparams: expected (scale, zero_point) per head for int8 heads, got None")
-            scale, zp = float(qparams[i][0]), int(qparams[i][1])
+            scale, zp = int8_qparams(f"qparams[{i}]", None if qparams is None else qparams[i])
         descs.append((arr, d[1], d[2], d[3], d[4], d[5], d[6], scale, zp))
     total = sum(d[1] * d[2] for d in descs)
     check_dtype("keypoints", keypoints)
@@ -78,9 +77,7 @@ def decode_yolov8_pose(
     boxes, scores, anchor = boxes[keep], scores[keep], anchor[keep]
     kp_raw = keypoints[0][:, :, anchor]  # (K, 3, n): only the kept columns are converted
     if kp_raw.dtype == np.int8:
-        if keypoint_qparams is None:
-            raise ValueError("keypoint_qparams: expected (scale, zero_point) for int8 keypoints")
-        kp = dequantize(kp_raw, keypoint_qparams[0], int(keypoint_qparams[1]))
+        kp = dequantize(kp_raw, *int8_qparams("keypoint_qparams", keypoint_qparams))
     else:
         kp = kp_raw.astype(np.float32)
     kp = np.ascontiguousarray(kp.transpose(2, 0, 1))  # (n, K, 3)

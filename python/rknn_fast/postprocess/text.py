@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..results import LetterboxTransform, TextBoxes
-from ._common import check_count, check_dtype, check_number, dequantize
+from ._common import check_count, check_dtype, check_number, dequantize, int8_qparams
 
 __all__ = ["decode_dbnet", "unclip_convex", "order_quad"]
 
@@ -125,9 +125,7 @@ def decode_dbnet(
     if p.ndim != 2 or p.size == 0:
         raise ValueError(f"prob: expected (1, 1, H, W) or (H, W) with H, W >= 1, got shape {prob.shape}")
     if p.dtype == np.int8:
-        if qparams is None:
-            raise ValueError("qparams: expected (scale, zero_point) for an int8 map, got None")
-        p = dequantize(p, qparams[0], int(qparams[1]))
+        p = dequantize(p, *int8_qparams("qparams", qparams))
     else:
         p = np.ascontiguousarray(p, dtype=np.float32)
     if score_mode not in ("fast", "slow"):
