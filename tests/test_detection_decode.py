@@ -500,3 +500,13 @@ def test_run_nms_false_returns_every_candidate_in_anchor_order():
     d = rknn_fast.postprocess.decode_yolov8_flat(f, run_nms=False, max_detections=2, top_k=1)
     np.testing.assert_array_equal(d.anchor_index, [0, 1, 2, 4])
     np.testing.assert_allclose(d.scores, [0.3, 0.9, 0.5, 0.8])
+
+
+@pytest.mark.parametrize("size", [(0, 0), (-640, 640), (639.5, 640)])
+def test_yolov8_and_v5_refuse_bad_input_size(size):
+    v8 = [np.zeros((1, c, g, g), np.float32) for g in (8, 4, 2) for c in (64, 2)]
+    with pytest.raises(ValueError, match="input_size"):
+        rknn_fast.postprocess.decode_yolov8(v8, input_size=size)
+    v5 = [np.zeros((1, 3 * 7, g, g), np.float32) for g in (8, 4, 2)]
+    with pytest.raises(ValueError, match="input_size"):
+        rknn_fast.postprocess.decode_yolov5(v5, input_size=size)

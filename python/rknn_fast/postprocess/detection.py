@@ -147,6 +147,9 @@ def _input_hw(input_size: Optional[Tuple[int, int]], outputs: Sequence[np.ndarra
         h0, w0 = spatial(outputs[0])
         input_size = (h0 * 8, w0 * 8)
     ih, iw = (int(v) for v in input_size)
+    if ih <= 0 or iw <= 0 or (ih, iw) != tuple(input_size):
+        # 0 or negative sizes scaled every box to 0 or mirrored it; 639.5 was truncated
+        raise ValueError(f"expected input_size as positive integers (h, w), got {tuple(input_size)}")
     return ih, iw
 
 
