@@ -870,3 +870,12 @@ def test_wrong_input_dtype_message_lists_each_dtype_once(model):
         model.run(np.zeros(spec.shape, np.float64))
     msg = str(info.value)
     assert "expected dtype uint8, int8, float16, float32, got float64" in msg
+
+
+def test_zero_copy_run_refuses_pass_through(model_path):
+    # It was silently ignored: the bytes went through the normal conversion instead.
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        x = np.zeros(m.inputs[0].shape, np.uint8)
+        with pytest.raises(ValueError, match="pass_through"):
+            m.run(x, pass_through=[True])
+        m.run(x, pass_through=[False])

@@ -637,6 +637,9 @@ class Model:
             raise ValueError(f"expected data_format 'nhwc' or 'nchw', got {data_format!r}")
         specs = self._in_specs
         if self._zero_copy:
+            if pass_through is not None and any(pass_through):
+                raise ValueError("pass_through applies to copy mode only (zero-copy inputs are written "
+                                 "into the bound buffers: use input_view() for native bytes)")
             if inputs:
                 if len(inputs) != len(specs):
                     raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
