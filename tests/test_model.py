@@ -879,3 +879,11 @@ def test_zero_copy_run_refuses_pass_through(model_path):
         with pytest.raises(ValueError, match="pass_through"):
             m.run(x, pass_through=[True])
         m.run(x, pass_through=[False])
+
+
+def test_zero_copy_benchmark_refuses_inputs(model_path):
+    # They were ignored silently (the bound buffers were timed).
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        with pytest.raises(ValueError, match="inputs"):
+            m.benchmark(2, 0, inputs=[np.zeros(m.inputs[0].shape, np.uint8)])
+        assert len(m.benchmark(2, 0)["latency_us"]) == 2

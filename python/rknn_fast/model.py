@@ -726,6 +726,9 @@ class Model:
         types: List[int] = []
         fmts: List[int] = []
         outs: List[np.ndarray] = []
+        if self._zero_copy and inputs is not None:
+            raise ValueError("benchmark(inputs=...) applies to copy mode; a zero-copy Model runs on its "
+                             "bound buffers (write them through input_view() first)")
         if not self._zero_copy:
             if inputs is None:
                 inputs = [np.zeros(s.shape, s.dtype) for s in self._in_specs]
