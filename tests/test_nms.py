@@ -163,3 +163,14 @@ def test_decoder_top_k_zero_is_rejected():
     flat = np.zeros((1, 6, 10), np.float32)
     with pytest.raises(ValueError, match="top_k"):
         rknn_fast.postprocess.decode_yolov8_flat(flat, top_k=0)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), 2.5, None, True])
+def test_max_detections_must_be_an_integer(bad):
+    # inf raised OverflowError (not a ValueError); 2.5 was truncated to 2 by nms().
+    boxes = np.array([[0, 0, 10, 10]], np.float32)
+    scores = np.array([0.9], np.float32)
+    with pytest.raises(ValueError, match="max_detections"):
+        rknn_fast.nms(boxes, scores, max_detections=bad)
+    with pytest.raises(ValueError, match="max_detections"):
+        rknn_fast.postprocess.decode_yolov8_flat(np.zeros((1, 6, 10), np.float32), max_detections=bad)

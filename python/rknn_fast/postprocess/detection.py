@@ -88,6 +88,7 @@ def nms(
         if class_ids.shape != scores.shape:
             raise ValueError(f"expected class_ids of shape {scores.shape}, got {class_ids.shape}")
     _check_top_k(top_k)
+    _check_max_detections(max_detections)
     iou_threshold = check_number("iou_threshold", iou_threshold)  # < 0: one box per class
     score_threshold = check_number("score_threshold", score_threshold)
     return _core.nms(
@@ -98,11 +99,16 @@ def nms(
     )
 
 
+def _check_max_detections(max_detections: Any) -> None:
+    # An int (<= 0: no limit); int(inf) raised OverflowError and 2.5 passed as 2.
+    if isinstance(max_detections, bool) or not isinstance(max_detections, (int, np.integer)):
+        raise ValueError(f"expected an integer max_detections, got {max_detections!r}")
+
+
 def _check_common(conf: float, iou: float, max_detections: int, scores: str) -> None:
     check_fraction("conf", conf)
     check_fraction("iou", iou)
-    if int(max_detections) != max_detections:
-        raise ValueError(f"expected an integer max_detections, got {max_detections}")
+    _check_max_detections(max_detections)
     if scores not in _SCORES:
         raise ValueError(f"expected scores in {_SCORES}, got {scores!r}")
 
