@@ -153,3 +153,12 @@ def test_letterbox_bad_channels_and_dst_layout_are_value_errors():
     padded = np.zeros((4, 6, 3), np.uint8)[:, :4]
     out, _ = rknn_fast.letterbox(np.full((8, 8, 3), 7, np.uint8), dst=padded)
     assert (out == 7).all()
+
+
+@pytest.mark.parametrize("kwargs", [{"pad_value": float("inf")}, {"pad_value": 114.5}, {"size": (32.7, 32)},
+                                    {"size": (32,)}])
+def test_letterbox_refuses_fractional_sizes_and_pad(kwargs):
+    # 32.7 and 114.5 were truncated silently; inf raised OverflowError.
+    args = {"size": (32, 32), **kwargs}
+    with pytest.raises(ValueError):
+        rknn_fast.letterbox(np.zeros((8, 8, 3), np.uint8), **args)
