@@ -62,3 +62,14 @@ def test_threads():
     with ThreadPoolExecutor(4) as ex:
         for x, r in zip(xs, ex.map(classify, xs)):
             assert r.class_ids.tolist() == ref.ref_softmax_topk(x, 5)[0].tolist()
+
+
+def test_softmax_and_classify_refuse_garbage():
+    with pytest.raises(TypeError, match="logits"):  # softmax(None) returned array(nan)
+        softmax(None)
+    with pytest.raises(TypeError, match="logits"):
+        softmax(np.array(["a", "b"]))
+    q = np.zeros((1, 4), np.int8)
+    for bad in ((float("nan"), 0), (-1.0, 0), (0.1, 0.5)):
+        with pytest.raises(ValueError, match="qparams"):
+            classify(q, qparams=bad)

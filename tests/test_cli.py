@@ -84,3 +84,8 @@ def test_console_script_entry_point(models_dir):
                        capture_output=True, text=True, cwd="/")
     assert r.returncode == 0, r.stderr
     assert "rk3588" in r.stdout
+
+
+def test_info_on_a_directory_is_an_error_message_not_a_traceback(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == 2
+    assert "Is a directory" in capsys.readouterr().err

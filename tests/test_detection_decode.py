@@ -470,3 +470,43 @@ def test_yolov8_uint8_outputs():
     want = v8_reference(deq, 0.3, hw)
     assert len(want[1]) > 5
     assert_same(decode_yolov8(raw, qp, conf=0.3, input_size=hw), want)
+
+
+def test_core_decode_yolov8_refuses_views_on_different_grids():
+    # The kernel reads box/score_sum at the class tensor's cells: a smaller box tensor was read
+    # out of bounds when the private binding was called directly.
+    from rknn_fast import _core
+    box = np.zeros((1, 64, 1, 1), np.float32)
+    cls = np.ones((1, 2, 40, 40), np.float32)
+    bv = (box, (64, 1, 1, 1, 1, 1, 1), 1.0, 0)
+    cv = (cls, (2, 40, 40, 1, 1600, 40, 1), 1.0, 0)
+    with pytest.raises(ValueError, match="same grid"):
+        _core.decode_yolov8([(bv, cv, None)], 0.5, False, 16, 640.0, 640.0, False, 0.45, 10, False, 0, False, True)
+
+
+def test_core_views_with_overflowing_extent_are_refused():
+    from rknn_fast import _core
+    a = np.zeros((1, 6, 1), np.float32)
+    huge = -(-(1 << 63) // 5)  # 5 * stride wraps int64 to a negative extent without the cap
+    with pytest.raises(ValueError, match="2\\^30"):
+        _core.decode_flat((a, (6, 1, 1, 1, huge, 1, 1), 1.0, 0), 0.5, False, 0.45, 10, False, 0, False, True)
+
+
+def test_run_nms_false_returns_every_candidate_in_anchor_order():
+    # What the docstrings now say: unsorted, max_detections/top_k not applied.
+    f = np.zeros((1, 6, 8), np.float32)
+    f[0, :4] = np.array([10, 10, 4, 4], np.float32)[:, None]
+    f[0, 4] = [0.3, 0.9, 0.5, 0.1, 0.8, 0, 0, 0]
+    d = rknn_fast.postprocess.decode_yolov8_flat(f, run_nms=False, max_detections=2, top_k=1)
+    np.testing.assert_array_equal(d.anchor_index, [0, 1, 2, 4])
+    np.testing.assert_allclose(d.scores, [0.3, 0.9, 0.5, 0.8])
+
+
+@pytest.mark.parametrize("size", [(0, 0), (-640, 640), (639.5, 640)])
+def test_yolov8_and_v5_refuse_bad_input_size(size):
+    v8 = [np.zeros((1, c, g, g), np.float32) for g in (8, 4, 2) for c in (64, 2)]
+    with pytest.raises(ValueError, match="input_size"):
+        rknn_fast.postprocess.decode_yolov8(v8, input_size=size)
+    v5 = [np.zeros((1, 3 * 7, g, g), np.float32) for g in (8, 4, 2)]
+    with pytest.raises(ValueError, match="input_size"):
+        rknn_fast.postprocess.decode_yolov5(v5, input_size=size)

@@ -73,3 +73,9 @@ def test_bad_commands_are_refused_clearly():
     with pytest.raises(TypeError):
         emulator.control(42)  # type: ignore[arg-type]
     assert "counters" in emulator.control("help")
+
+
+def test_set_npu_time_refuses_fractions_and_negatives():
+    for bad in (1.5, -1, True, "10"):  # 1.5 was truncated to 1 silently
+        with pytest.raises(ValueError, match="integer time"):
+            emulator.set_npu_time_us(bad)

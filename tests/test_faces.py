@@ -108,3 +108,31 @@ def test_faces_threads():
     with ThreadPoolExecutor(4) as ex:
         for d in ex.map(lambda _: decode_retinaface(loc, conf, landm), range(8)):
             np.testing.assert_array_equal(d.xyxy, expect.xyxy)
+
+
+@pytest.mark.parametrize("kwargs", [{"conf": float("nan")}, {"iou": float("nan")}, {"iou": -1.0}, {"conf": 2.0}])
+def test_face_decoders_reject_nan_and_out_of_range_thresholds(kwargs):
+    pri = retinaface_priors((64, 64))
+    p = pri.shape[0]
+    loc, scores, lm = (np.zeros((1, p, w), np.float32) for w in (4, 2, 10))
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        decode_retinaface(loc, scores, lm, model_shape=(64, 64), **kwargs)
+    a = blazeface_anchors(128).shape[0]
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        decode_blazeface(np.zeros((1, a, 16), np.float32), np.zeros((1, a, 1), np.float32), **kwargs)
+
+
+@pytest.mark.parametrize("qp", [None, (float("nan"), 0), (-0.1, 0), (0.1, 300), (0.1, 1.5), "ab"])
+def test_int8_outputs_need_valid_qparams(qp):
+    # The dense decoders share one check: NaN/negative scales and out-of-range or fractional
+    # zero points were used as given (NaN or mirrored coordinates, silent truncation).
+    from rknn_fast.postprocess import classify, decode_dbnet
+    pri = retinaface_priors((64, 64))
+    loc = np.zeros((1, pri.shape[0], 4), np.int8)
+    scores, lm = np.zeros((1, pri.shape[0], 2), np.float32), np.zeros((1, pri.shape[0], 10), np.float32)
+    with pytest.raises(ValueError, match="qparams"):
+        decode_retinaface(loc, scores, lm, model_shape=(64, 64), qparams=[qp, None, None])
+    with pytest.raises(ValueError, match="qparams"):
+        decode_dbnet(np.zeros((1, 1, 8, 8), np.int8), qparams=qp)
+    with pytest.raises(ValueError, match="qparams"):
+        classify(np.zeros((1, 4), np.int8), qparams=qp)

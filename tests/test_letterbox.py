@@ -141,3 +141,24 @@ def test_grayscale_into_one_channel_input_view():
     buf = np.zeros((1, 320, 320, 1), np.uint8)
     rknn_fast.letterbox(img, dst=buf)
     np.testing.assert_array_equal(buf[0, :, :, 0], ref.letterbox_ultralytics(img, (320, 320))[0])
+
+
+def test_letterbox_bad_channels_and_dst_layout_are_value_errors():
+    with pytest.raises(ValueError, match="channels"):  # was an OpenCV error
+        rknn_fast.letterbox(np.zeros((8, 8, 0), np.uint8), (4, 4))
+    fortran = np.asfortranarray(np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="packed pixels"):  # was an OpenCV error
+        rknn_fast.letterbox(np.zeros((8, 8, 3), np.uint8), dst=fortran)
+    # row padding (a zero-copy view with w_stride > w) stays accepted
+    padded = np.zeros((4, 6, 3), np.uint8)[:, :4]
+    out, _ = rknn_fast.letterbox(np.full((8, 8, 3), 7, np.uint8), dst=padded)
+    assert (out == 7).all()
+
+
+@pytest.mark.parametrize("kwargs", [{"pad_value": float("inf")}, {"pad_value": 114.5}, {"size": (32.7, 32)},
+                                    {"size": (32,)}])
+def test_letterbox_refuses_fractional_sizes_and_pad(kwargs):
+    # 32.7 and 114.5 were truncated silently; inf raised OverflowError.
+    args = {"size": (32, 32), **kwargs}
+    with pytest.raises(ValueError):
+        rknn_fast.letterbox(np.zeros((8, 8, 3), np.uint8), **args)

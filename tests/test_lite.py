@@ -197,3 +197,46 @@ def test_core_masks_by_platform(models_dir, tmp_path, caplog):
     assert dual.init_runtime(core_mask=RKNNLite.NPU_CORE_2) == 0
     assert dual._model.core_mask == RKNNLite.NPU_CORE_0
     dual.release()
+
+
+def test_verbose_file_is_per_instance_and_closed_by_release(model_path, tmp_path):
+    root_logger = logging.getLogger("rknn_fast.lite")
+    handlers_before = list(root_logger.handlers)
+    level_before = root_logger.level
+    log_a, log_b = tmp_path / "a.log", tmp_path / "b.log"
+    a = RKNNLite(verbose=True, verbose_file=str(log_a))
+    b = RKNNLite(verbose_file=str(log_b))
+    assert a.load_rknn(str(model_path)) == 0
+    assert b.load_rknn(str(tmp_path / "missing.rknn")) == -1
+    # nothing added to the shared logger (each instance used to add an open FileHandler to it)
+    assert root_logger.handlers == handlers_before and root_logger.level == level_before
+    a.release()
+    b.release()
+    b.release()
+    assert "loaded" in log_a.read_text() and "missing.rknn" not in log_a.read_text()
+    assert "missing.rknn" in log_b.read_text() and "loaded" not in log_b.read_text()
+    assert a._file_handler is None and b._file_handler is None
+
+
+def test_data_format_per_input_is_applied_per_input(monkeypatch, lite):
+    # A list of formats names each input's own layout: only the NCHW ones are transposed.
+    import rknn_fast.model as model_mod
+    seen = {}
+    real_run = model_mod.Model.run
+
+    def spy(self, *arrays, data_format=None, **kw):
+        seen["shapes"], seen["fmt"] = [a.shape for a in arrays], data_format
+        return real_run(self, *arrays, data_format=data_format, **kw)
+
+    monkeypatch.setattr(model_mod.Model, "run", spy)
+    model = lite._model
+    spec = model.inputs[0]
+    model._in_specs = model._in_specs * 2  # pretend two NHWC inputs of the same shape
+    model.inputs = (spec, spec)
+    _, h, w, c = spec.shape
+    nchw = np.zeros((1, c, h, w), np.uint8)
+    nhwc = np.zeros((1, h, w, c), np.uint8)
+    lite.inference([nchw, nhwc], data_format=["nchw", "nhwc"])
+    assert seen["fmt"] is None and seen["shapes"] == [(1, h, w, c), (1, h, w, c)]
+    lite.inference([nchw, nchw], data_format="nchw")
+    assert seen["fmt"] == "nchw"

@@ -86,15 +86,15 @@ def test_crop_boundaries_pixel_index_convention():
 def test_bad_inputs():
     proto = np.zeros((32, 4, 4), np.int8)
     with pytest.raises(TypeError):
-        instance_masks(proto.astype(np.int16), np.zeros((1, 32), np.float32), np.zeros((1, 4)))
+        instance_masks(proto.astype(np.int16), np.zeros((1, 32), np.float32), np.zeros((1, 4), np.float32))
     with pytest.raises(ValueError, match="coefficients"):
-        instance_masks(proto, np.zeros((1, 31), np.float32), np.zeros((1, 4)))
+        instance_masks(proto, np.zeros((1, 31), np.float32), np.zeros((1, 4), np.float32))
     with pytest.raises(ValueError, match="boxes"):
-        instance_masks(proto, np.zeros((1, 32), np.float32), np.zeros((1, 3)))
+        instance_masks(proto, np.zeros((1, 32), np.float32), np.zeros((1, 3), np.float32))
     with pytest.raises(ValueError, match="zero_points"):
-        instance_masks(proto, np.zeros((1, 32), np.int8), np.zeros((1, 4)))
+        instance_masks(proto, np.zeros((1, 32), np.int8), np.zeros((1, 4), np.float32))
     with pytest.raises(ValueError, match="class_ids"):
-        instance_masks(proto, np.zeros((1, 32), np.float32), np.zeros((1, 4)), class_map=True)
+        instance_masks(proto, np.zeros((1, 32), np.float32), np.zeros((1, 4), np.float32), class_map=True)
 
 
 def test_gather_coefficients_v8_and_v5_layouts():
@@ -201,3 +201,24 @@ def test_threaded_masks():
         outs = list(ex.map(lambda _: instance_masks(proto, coeffs, boxes, model_shape=(640, 640)), range(8)))
     for o in outs:
         np.testing.assert_array_equal(o, expect)
+
+
+def test_instance_masks_refuses_silent_conversions():
+    proto = np.zeros((32, 8, 8), np.int8)
+    coef = np.zeros((1, 32), np.int8)
+    boxes = np.array([[0, 0, 16, 16]], np.float32)
+    ok = dict(coefficient_zero_points=np.array([0]), model_shape=(32, 32))
+    instance_masks(proto, coef, boxes, **ok)
+    with pytest.raises(TypeError, match="boxes"):
+        instance_masks(proto, coef, boxes.astype(np.float64), **ok)
+    with pytest.raises(TypeError, match="coefficient_zero_points"):  # 1.7 was truncated to 1
+        instance_masks(proto, coef, boxes, coefficient_zero_points=np.array([1.7]), model_shape=(32, 32))
+    with pytest.raises(ValueError, match="coefficient_zero_points"):  # int32 overflow in the int8 kernel
+        instance_masks(proto, coef, boxes, coefficient_zero_points=np.array([-2**31], np.int32),
+                       model_shape=(32, 32))
+    with pytest.raises(ValueError, match="proto_zero_point"):
+        instance_masks(proto, coef, boxes, proto_zero_point=2**31 - 1, **ok)
+    with pytest.raises(TypeError, match="class_ids"):  # 1.9 was truncated to 1
+        instance_masks(proto, coef, boxes, class_ids=np.array([1.9]), class_map=True, **ok)
+    with pytest.raises(TypeError, match="transform"):
+        instance_masks(proto, coef, boxes, transform=(32, 32), coefficient_zero_points=np.array([0]))

@@ -822,3 +822,68 @@ def test_last_runtime_window(zc):
     start, end = zc.last_runtime_window_ns
     assert t0 <= start <= end <= t1
     assert zc.last_runtime_us == pytest.approx((end - start) / 1000)
+
+
+@pytest.mark.parametrize("fault, kwargs", [
+    ("set_core_mask code=-1", {"core_mask": "0"}),
+    ("query=5 code=-1", {}),
+    ("set_io_mem code=-3", {"zero_copy": True}),
+])
+def test_failed_open_destroys_the_context_at_once(model_path, fault, kwargs):
+    # A caller keeping the exception (and so the failed __init__ frame) must not keep the
+    # NPU context alive: it is destroyed before the error propagates.
+    from rknn_fast import emulator
+    emulator.clear_faults()
+    live = emulator.counters()["contexts_live"]
+    emulator.inject_fault(fault)
+    try:
+        with pytest.raises(errors.RknnError) as info:
+            rknn_fast.Model(model_path, runtime="emulator", **kwargs)
+    finally:
+        emulator.clear_faults()
+    assert info.value is not None  # the traceback is still referenced here
+    assert emulator.counters()["contexts_live"] == live
+
+
+@pytest.mark.parametrize("flags", [-1, 2**32, 1.5, True, "8"])
+def test_bad_init_flags(model_path, flags):
+    with pytest.raises(ValueError, match="expected flags"):
+        rknn_fast.Model(model_path, runtime="emulator", flags=flags)
+
+
+def test_close_destroys_the_context_while_the_session_is_referenced(model_path):
+    from rknn_fast import emulator
+    live = emulator.counters()["contexts_live"]
+    m = rknn_fast.Model(model_path, runtime="emulator")
+    sess = m._sess  # e.g. kept by a traceback or a saved bound method
+    m.close()
+    assert emulator.counters()["contexts_live"] == live
+    with pytest.raises(errors.ModelClosedError):
+        sess.perf_run_us()
+    with pytest.raises(errors.ModelClosedError):
+        sess.set_core_mask(1)
+
+
+def test_wrong_input_dtype_message_lists_each_dtype_once(model):
+    spec = model.inputs[0]
+    with pytest.raises(TypeError) as info:
+        model.run(np.zeros(spec.shape, np.float64))
+    msg = str(info.value)
+    assert "expected dtype uint8, int8, float16, float32, got float64" in msg
+
+
+def test_zero_copy_run_refuses_pass_through(model_path):
+    # It was silently ignored: the bytes went through the normal conversion instead.
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        x = np.zeros(m.inputs[0].shape, np.uint8)
+        with pytest.raises(ValueError, match="pass_through"):
+            m.run(x, pass_through=[True])
+        m.run(x, pass_through=[False])
+
+
+def test_zero_copy_benchmark_refuses_inputs(model_path):
+    # They were ignored silently (the bound buffers were timed).
+    with rknn_fast.Model(model_path, runtime="emulator", zero_copy=True) as m:
+        with pytest.raises(ValueError, match="inputs"):
+            m.benchmark(2, 0, inputs=[np.zeros(m.inputs[0].shape, np.uint8)])
+        assert len(m.benchmark(2, 0)["latency_us"]) == 2

@@ -143,3 +143,34 @@ def test_negative_iou_threshold_keeps_one_box_per_class():
     got = rknn_fast.nms(boxes, scores, -0.1, class_ids=cls)
     np.testing.assert_array_equal(got, ref.nms(boxes, scores, -0.1, 0.0, cls))
     assert sorted(cls[got].tolist()) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"iou_threshold": float("nan")}, "iou_threshold"),
+    ({"score_threshold": float("nan")}, "score_threshold"),
+    ({"top_k": 0}, "top_k"),
+    ({"top_k": -1}, "top_k"),
+])
+def test_nms_rejects_thresholds_that_would_silently_keep_or_drop_everything(kwargs, match):
+    # NaN IoU suppressed nothing, NaN score threshold kept nothing, top_k=0 meant "no limit".
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10]], np.float32)
+    scores = np.array([0.9, 0.8], np.float32)
+    with pytest.raises(ValueError, match=match):
+        rknn_fast.nms(boxes, scores, **kwargs)
+
+
+def test_decoder_top_k_zero_is_rejected():
+    flat = np.zeros((1, 6, 10), np.float32)
+    with pytest.raises(ValueError, match="top_k"):
+        rknn_fast.postprocess.decode_yolov8_flat(flat, top_k=0)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), 2.5, None, True])
+def test_max_detections_must_be_an_integer(bad):
+    # inf raised OverflowError (not a ValueError); 2.5 was truncated to 2 by nms().
+    boxes = np.array([[0, 0, 10, 10]], np.float32)
+    scores = np.array([0.9], np.float32)
+    with pytest.raises(ValueError, match="max_detections"):
+        rknn_fast.nms(boxes, scores, max_detections=bad)
+    with pytest.raises(ValueError, match="max_detections"):
+        rknn_fast.postprocess.decode_yolov8_flat(np.zeros((1, 6, 10), np.float32), max_detections=bad)

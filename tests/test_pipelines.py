@@ -604,3 +604,24 @@ def test_one_channel_model_takes_grayscale_frames(emu, tmp_path, data_dir):
     a = 8 / 32
     expect = ref.ref_resample_nearest(ref.ref_argmax(logical.astype(np.int64)), r * a, dw * a, r * a, dh * a, *gray.shape)
     np.testing.assert_array_equal(cmap, expect)
+
+
+def test_pipeline_follows_a_rebound_zero_copy_input(models_dir):
+    # A borrowed zero-copy Model rebound to a dma-buf after the pipeline was made: frames must
+    # land in the buffer the NPU reads (they went to the old, unbound one).
+    import os
+    with rknn_fast.Model(models_dir / "classifier_rk3588_i8.rknn", runtime="emulator", zero_copy=True) as m:
+        clf = rknn_fast.Classifier(m)
+        fd = os.memfd_create("frame")
+        try:
+            size = m.input_view(0).nbytes
+            os.ftruncate(fd, size)
+            view = m.bind_input_fd(0, fd, size)
+            h, w = clf.input_size
+            frame = np.full((h, w, 3), 77, np.uint8)
+            clf(frame)
+            assert (view == 77).all()
+            assert os.pread(fd, 16, 0) == bytes([77]) * 16
+        finally:
+            del view
+            os.close(fd)

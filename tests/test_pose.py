@@ -116,3 +116,12 @@ def test_pose_threads():
     with ThreadPoolExecutor(4) as ex:
         for d in ex.map(lambda _: decode_yolov8_pose(heads, kps), range(8)):
             np.testing.assert_array_equal(d.xyxy, expect.xyxy)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"iou": float("nan")}, "iou"), ({"reg_max": 0}, "reg_max"),
+                                           ({"reg_max": 65}, "reg_max")])
+def test_pose_rejects_bad_iou_and_reg_max(kwargs, match):
+    heads = [np.zeros((1, 65, g, g), np.float32) for g in (8, 4, 2)]
+    kp = np.zeros((1, 17, 3, 84), np.float32)
+    with pytest.raises(ValueError, match=match):
+        decode_yolov8_pose(heads, kp, **kwargs)

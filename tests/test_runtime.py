@@ -244,3 +244,14 @@ def test_conversion_threads():
     for t in threads:
         t.join()
     assert len(results) == 80 and all(results)
+
+
+@pytest.mark.parametrize("scale, zp", [(float("nan"), 0), (-0.5, 0), (0.0, 0), (float("inf"), 0), (0.1, 1.5),
+                                       (0.1, 2**31)])
+def test_dequantize_refuses_meaningless_qparams(scale, zp):
+    # NaN/negative/zero scales gave NaN/negated/zero outputs; 1.5 was truncated; 2**31 overflowed int32.
+    q = np.zeros((2, 3), np.int8)
+    with pytest.raises(ValueError):
+        convert.dequantize(q, scale, zp)
+    with pytest.raises(ValueError):
+        convert.from_nc1hwc2(np.zeros((1, 1, 2, 2, 16), np.int8), 4, float32=True, scale=scale, zero_point=zp)

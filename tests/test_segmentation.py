@@ -193,3 +193,16 @@ def test_threaded_calls_agree():
         got = list(ex.map(argmax_classes, xs * 4))
     for i, g in enumerate(got):
         np.testing.assert_array_equal(g, expect[i % 8])
+
+
+def test_overlay_refuses_negative_and_float_class_maps():
+    image = np.zeros((4, 4, 3), np.uint8)
+    with pytest.raises(ValueError, match="class_map"):  # -1 picked the palette's last colour
+        overlay(image, np.full((4, 4), -1, np.int32))
+    with pytest.raises(TypeError, match="class_map"):
+        overlay(image, np.zeros((4, 4), np.float32))
+
+
+def test_segment_refuses_a_transform_of_the_wrong_type():
+    with pytest.raises(TypeError, match="transform"):
+        segment(np.zeros((1, 3, 4, 4), np.float32), transform=(4, 4))

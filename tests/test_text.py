@@ -113,3 +113,20 @@ def test_threads():
     with ThreadPoolExecutor(4) as ex:
         for r in ex.map(lambda _: decode_dbnet(prob), range(8)):
             np.testing.assert_array_equal(r.quads, expect.quads)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"thresh": float("nan")}, "thresh"), ({"box_thresh": float("nan")}, "box_thresh"),
+    ({"unclip_ratio": float("inf")}, "unclip_ratio"), ({"min_size": float("nan")}, "min_size"),
+    # -1 used to drop the last contour silently (contours[:-1])
+    ({"max_candidates": -1}, "max_candidates"),
+])
+def test_dbnet_rejects_bad_parameters(kwargs, match):
+    prob = np.zeros((1, 1, 32, 32), np.float32)
+    with pytest.raises(ValueError, match=match):
+        decode_dbnet(prob, **kwargs)
+
+
+def test_dbnet_empty_map_is_a_value_error_not_an_opencv_error():
+    with pytest.raises(ValueError, match="prob"):
+        decode_dbnet(np.zeros((1, 1, 32, 0), np.float32))

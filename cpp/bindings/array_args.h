@@ -83,8 +83,14 @@ inline void require_writable(const pybind11::array& a, const std::string& what) 
 
 // ValueError unless every element `view` addresses lies inside `a` (a non-empty view with
 // non-negative strides), so that kernels can read through the view without bounds checks.
+// Sizes and strides are capped at 2^30 first so that computing the extent cannot overflow.
 inline void require_view_in_bounds(const kernels::TensorView& view, const pybind11::array& a,
                                    const std::string& what) {
+    constexpr int64_t kMax = int64_t{1} << 30;
+    for (const int64_t d : {view.channels, view.height, view.width, view.c2, view.stride_c1, view.stride_h,
+                            view.stride_w})
+        if (d > kMax)
+            throw pybind11::value_error(what + ": expected sizes and strides up to 2^30, got " + std::to_string(d));
     const int64_t last = view.max_offset();
     if (last >= static_cast<int64_t>(a.size()))
         throw pybind11::value_error(what + ": layout addresses element " + std::to_string(last) +

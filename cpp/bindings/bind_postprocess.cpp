@@ -168,6 +168,15 @@ void bind_postprocess(py::module_& m) {
                 }
                 if (b.box.channels < 4 * reg_max || reg_max < 1 || reg_max > 64)
                     throw py::value_error("box tensor has fewer than 4 * reg_max channels");
+                // The kernel reads box (and score_sum) at the class tensor's cells.
+                const auto same_grid = [&b](const k::TensorView& v) {
+                    return v.height == b.cls.height && v.width == b.cls.width;
+                };
+                if (!same_grid(b.box) || (b.has_score_sum && !same_grid(b.score_sum)))
+                    throw py::value_error("expected box, cls and score_sum views on the same grid, got box " +
+                                          std::to_string(b.box.height) + "x" + std::to_string(b.box.width) +
+                                          " and cls " + std::to_string(b.cls.height) + "x" +
+                                          std::to_string(b.cls.width));
                 br.push_back(b);
             }
             k::YoloV8Params p;

@@ -466,7 +466,11 @@ void bind_runtime(py::module_& m) {
              }, py::arg("before") = py::none(), py::arg("after") = py::none())
         .def("bound_runner", &make_bound_runner, py::arg("outputs"), py::arg("fallback") = py::none(),
              py::arg("model_ref") = py::none())
-        .def("close", [](Session& s) { s.close(); })
+        .def("close", [](Session& s) {
+            // Waits for a run in another thread (which may need the GIL for its callbacks).
+            py::gil_scoped_release nogil;
+            s.close();
+        })
         .def_property_readonly("closed", &Session::closed)
         .def_property_readonly("last_frame_id", &Session::last_frame_id)
         .def_property_readonly("last_runtime_ns", &Session::last_runtime_ns)

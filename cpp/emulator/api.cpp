@@ -524,6 +524,8 @@ RKNN_EMU_EXPORT int rknn_set_batch_core_num(rknn_context context, int core_num) 
     return guarded(Api::set_batch_core_num, [&]() -> int {
         auto ctx = lookup(context, Api::set_batch_core_num);
         if (!ctx) return RKNN_ERR_CTX_INVALID;
+        int code = 0;
+        if (fault_hit(Api::set_batch_core_num, code)) return code;
         std::lock_guard<std::mutex> lock(ctx->mutex);
         const int cores = ctx->model->npu_cores;
         if (cores == 1) {
@@ -543,6 +545,8 @@ RKNN_EMU_EXPORT int rknn_set_core_mask(rknn_context context, rknn_core_mask core
     return guarded(Api::set_core_mask, [&]() -> int {
         auto ctx = lookup(context, Api::set_core_mask);
         if (!ctx) return RKNN_ERR_CTX_INVALID;
+        int code = 0;
+        if (fault_hit(Api::set_core_mask, code)) return code;
         std::lock_guard<std::mutex> lock(ctx->mutex);
         const int cores = ctx->model->npu_cores;
         const uint32_t mask = static_cast<uint32_t>(enum_bits(core_mask));

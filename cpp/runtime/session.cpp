@@ -18,7 +18,7 @@ std::string c_string(const char* s, size_t max) {
 
 Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
                  uint32_t flags)
-    : ctx_(std::make_shared<Context>(std::move(lib), model, size, path, flags)), flags_(flags) {
+    : ctx_(std::make_shared<Context>(std::move(lib), model, size, path, flags)), lib_(ctx_->lib_ptr()), flags_(flags) {
     rknn_input_output_num io{};
     Context::check(ctx_->query(RKNN_QUERY_IN_OUT_NUM, io), "rknn_query(RKNN_QUERY_IN_OUT_NUM)");
     const rknn_query_cmd in_cmds[3] = {RKNN_QUERY_INPUT_ATTR, RKNN_QUERY_NATIVE_INPUT_ATTR,
@@ -78,8 +78,17 @@ bool Session::has_attr(bool input, AttrKind kind, size_t i) const {
     return i < v.size() && v[i];
 }
 
+void Session::close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_.store(true);
+    in_mem_.clear();
+    out_mem_.clear();
+    ctx_.reset();
+}
+
 void Session::set_core_mask(uint32_t mask) {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     lib().require(lib().set_core_mask != nullptr, "rknn_set_core_mask", "1.2.0 (not librknnmrt)",
                   "core_mask");
     Context::check(lib().set_core_mask(ctx_->handle(), static_cast<rknn_core_mask>(mask)), "rknn_set_core_mask");
@@ -87,6 +96,7 @@ void Session::set_core_mask(uint32_t mask) {
 
 void Session::set_batch_core_num(int n) {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     lib().require(lib().set_batch_core_num != nullptr, "rknn_set_batch_core_num",
                   "1.3.0 (not librknnmrt)", "batch_core_num");
     Context::check(lib().set_batch_core_num(ctx_->handle(), n), "rknn_set_batch_core_num");
@@ -211,11 +221,13 @@ int64_t Session::perf_run_locked() {
 
 int64_t Session::perf_run_us() {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     return perf_run_locked();
 }
 
 std::string Session::perf_detail() {
     std::lock_guard<std::mutex> lock(mutex_);
+    check_open();
     if (!(flags_ & RKNN_FLAG_COLLECT_PERF_MASK)) return {};
     rknn_perf_detail d{};
     if (ctx_->query(RKNN_QUERY_PERF_DETAIL, d) < 0 || !d.perf_data) return {};

@@ -58,7 +58,7 @@ class Session {
     Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
             uint32_t flags);
 
-    const Library& lib() const { return ctx_->lib(); }
+    const Library& lib() const { return *lib_; }
     uint32_t flags() const { return flags_; }
     size_t n_inputs() const { return in_[0].size(); }
     size_t n_outputs() const { return out_[0].size(); }
@@ -91,9 +91,10 @@ class Session {
     // with the run for threads sharing the session. Their time is not runtime time.
     uint64_t run_bound(const std::function<void()>& before = {}, const std::function<void()>& after = {});
 
-    // Marks the session closed: later runs and binds throw ClosedError. The context itself
-    // lives on while buffers handed out still reference it.
-    void close() { closed_.store(true); }
+    // Marks the session closed (later runs, binds and queries throw ClosedError) and drops the
+    // session's references to the context and its bound buffers: the context is destroyed
+    // now, or when the last buffer handed out (a zero-copy view) goes.
+    void close();
     bool closed() const { return closed_.load(); }
 
     int64_t perf_run_us();       // -1 when the runtime does not report it
@@ -120,7 +121,8 @@ class Session {
     int64_t perf_run_locked();
     void set_io_locked(bool input, size_t i, std::shared_ptr<TensorMem> mem, const rknn_tensor_attr& attr);
 
-    std::shared_ptr<Context> ctx_;
+    std::shared_ptr<Context> ctx_;  // null once closed
+    std::shared_ptr<const Library> lib_;
     uint32_t flags_;
     std::mutex mutex_;
     // [kind][index], kind = AttrKind

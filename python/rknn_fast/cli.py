@@ -64,7 +64,7 @@ def _attr_line(a: Dict[str, Any]) -> str:
 def cmd_info(args: argparse.Namespace) -> int:
     try:
         info = _inspect(args.model)
-    except FileNotFoundError as e:
+    except OSError as e:  # missing, a directory, unreadable
         print(f"rknn-fast: {e}", file=sys.stderr)
         return 2
     except (ValueError, RuntimeError) as e:

@@ -11,6 +11,7 @@ to reuse a destination array.
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Tuple
 
 import numpy as np
@@ -34,6 +35,13 @@ def _check(a: np.ndarray, what: str) -> None:
         raise ValueError(f"{what}: expected a C-contiguous array, got a non-contiguous one")
 
 
+def _check_qparams(scale: float, zero_point: int, what: str) -> None:
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"{what}: expected a positive finite scale, got {scale}")
+    if isinstance(zero_point, bool) or not isinstance(zero_point, (int, np.integer)) or not -2**31 <= zero_point < 2**31:
+        raise ValueError(f"{what}: expected an integer zero_point (int32), got {zero_point!r}")
+
+
 def fp16_to_fp32(a: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
     """float16 array -> float32 array of the same shape."""
     _check(a, "fp16_to_fp32")
@@ -49,6 +57,7 @@ def dequantize(a: np.ndarray, scale: float, zero_point: int, out: Optional[np.nd
     _check(a, "dequantize")
     if a.dtype not in (np.int8, np.uint8):
         raise TypeError(f"dequantize: expected int8 or uint8, got {a.dtype}")
+    _check_qparams(scale, zero_point, "dequantize")
     o = _out(out, a.shape, np.dtype(np.float32))
     _core._dequantize(a, o, float(scale), int(zero_point))
     return o
@@ -88,6 +97,7 @@ def from_nc1hwc2(
     shape = (n, c, h, w) if layout == "nchw" else (n, h, w, c)
     if float32:
         if a.dtype in (np.int8, np.uint8):
+            _check_qparams(scale, zero_point, "from_nc1hwc2")
             mode = 1
         elif a.dtype == np.float16:
             mode = 2

@@ -80,8 +80,8 @@ def reset() -> None:
 
 def set_npu_time_us(microseconds: int) -> None:
     """Emulated NPU time of each run in µs (one queue per NPU core; default 0)."""
-    if int(microseconds) < 0:
-        raise ValueError(f"expected a non-negative time in µs, got {microseconds}")
+    if isinstance(microseconds, bool) or not isinstance(microseconds, int) or microseconds < 0:
+        raise ValueError(f"expected a non-negative integer time in µs, got {microseconds!r}")
     control(f"set npu_time_us={int(microseconds)}")
 
 

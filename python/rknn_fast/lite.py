@@ -67,14 +67,19 @@ class RKNNLite:
         self._model_bytes: Optional[bytes] = None
         self._model: Optional[Model] = None
         self._frame_id = 0
-        self._logger = _log
         self._verbose = bool(verbose)
-        if verbose:
-            _log.setLevel(logging.DEBUG)
+        # One logger per instance, child of "rknn_fast.lite" but not registered with the logging
+        # manager: verbose/verbose_file affect this instance only, and the file handler is closed
+        # by release() instead of staying on a global logger (one open file per RKNNLite made).
+        self._logger = logging.Logger(_log.name)
+        self._logger.parent = _log
+        self._logger.setLevel(logging.DEBUG if verbose else logging.NOTSET)
+        self._file_handler: Optional[logging.FileHandler] = None
         if verbose_file:
             handler = logging.FileHandler(verbose_file)
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-            _log.addHandler(handler)
+            self._logger.addHandler(handler)
+            self._file_handler = handler
 
     # ------------------------------------------------------------------ model and runtime
 
@@ -136,19 +141,25 @@ class RKNNLite:
         if data_type is not None:
             self._per_input(data_type, n, "data_type")  # names only; the array dtype is what is sent
         arrays = []
-        nchw = False
+        nchw = []
         for i, (a, fmt) in enumerate(zip(inputs, fmts)):
             a = np.asarray(a)
             if a.dtype == np.float64:
                 a = a.astype(np.float32)
             a = np.ascontiguousarray(a)
-            if fmt is not None and fmt.lower() not in ("nhwc", "nchw"):
+            if fmt is not None and (not isinstance(fmt, str) or fmt.lower() not in ("nhwc", "nchw")):
                 raise ValueError(f"data_format must be 'nhwc' or 'nchw', got {fmt!r}")
-            if fmt is not None and fmt.lower() == "nchw" and a.ndim in (3, 4) and model.inputs[i].layout == "NHWC":
-                self._logger.warning("input %d is NCHW but the model takes NHWC: the runtime transposes it", i)
-                nchw = True
+            is_nchw = (fmt is not None and fmt.lower() == "nchw" and a.ndim in (3, 4)
+                       and model.inputs[i].layout == "NHWC")
+            if is_nchw:
+                self._logger.warning("input %d is NCHW but the model takes NHWC: it is transposed", i)
+            nchw.append(is_nchw)
             arrays.append(a)
-        outputs = model.run(*arrays, data_format="nchw" if nchw else None, copy=not reuse_outputs,
+        if any(nchw) and not all(nchw):
+            # Model.run takes one data_format for all inputs: transpose the NCHW ones here.
+            arrays = [np.ascontiguousarray(np.moveaxis(a, -3, -1)) if t else a for a, t in zip(arrays, nchw)]
+            nchw = [False]
+        outputs = model.run(*arrays, data_format="nchw" if all(nchw) else None, copy=not reuse_outputs,
                             pass_through=passes if passes and any(passes) else None)
         self._frame_id = model.last_frame_id
         result: List[Any] = list(outputs)
@@ -202,9 +213,17 @@ class RKNNLite:
         return []
 
     def release(self) -> None:
-        """Destroys the runtime context; safe to call more than once."""
+        """Destroys the runtime context (and closes ``verbose_file``); safe to call more than once."""
         self._release_model()
         self._model_bytes = None
+        self._close_log_file()
+
+    def _close_log_file(self) -> None:
+        handler = self._file_handler
+        if handler is not None:
+            self._file_handler = None
+            self._logger.removeHandler(handler)
+            handler.close()
 
     def _release_model(self) -> None:
         if self._model is not None:
@@ -214,5 +233,6 @@ class RKNNLite:
     def __del__(self) -> None:
         try:
             self._release_model()
+            self._close_log_file()
         except Exception:
             pass

@@ -265,6 +265,8 @@ class Model:
             raise ValueError(f"output_layout={output_layout!r} needs zero_copy=True (copy mode returns 'logical')")
         if zero_copy and async_mode:
             raise ValueError("async_mode applies to copy mode only (zero-copy runs are synchronous)")
+        if not isinstance(flags, int) or isinstance(flags, bool) or not 0 <= flags <= 0xFFFFFFFF:
+            raise ValueError(f"expected flags as an int in 0..0xFFFFFFFF (rknn_init flag bits), got {flags!r}")
         if runtime is not None and not isinstance(runtime, (str, os.PathLike)):
             raise TypeError(f"expected runtime as a path or 'emulator', got {type(runtime).__name__}")
 
@@ -284,6 +286,19 @@ class Model:
             sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
             raise self._explain_init_error(e) from None
+        try:
+            self._open(sess, mask, platform, output_layout, zero_copy, float_outputs)
+        except BaseException:
+            # Nothing else references the context yet: destroy it now rather than when the
+            # traceback (which keeps this frame alive) is collected.
+            self._sess = None
+            self._fast_run = None
+            self.__dict__.pop("run", None)
+            sess.close()
+            raise
+
+    def _open(self, sess: Any, mask: int, platform: Optional[str], output_layout: str, zero_copy: bool,
+              float_outputs: bool) -> None:
         # Single-core SoCs: "all" means the one core, and their runtime refuses set_core_mask.
         if mask != 0 and not (mask == 0xFFFF and platform_cores(platform) == 1):
             sess.set_core_mask(mask)
@@ -570,8 +585,10 @@ class Model:
             raise TypeError(f"input {spec.index} ({spec.name}): expected numpy.ndarray, got {type(a).__name__}")
         dt = a.dtype
         if dt != spec.dtype and dt not in _ACCEPTED_INPUT_DTYPES:
-            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype uint8, int8, float16, float32 or "
-                            f"{spec.dtype}, got {dt}")
+            accepted = [d.name for d in _ACCEPTED_INPUT_DTYPES]
+            if spec.dtype.name not in accepted:
+                accepted.append(spec.dtype.name)
+            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype {', '.join(accepted)}, got {dt}")
         if data_format == "nchw":
             if spec.nchw_shape is None:
                 raise ValueError(f"input {spec.index} ({spec.name}) is not 4-D NHWC; data_format='nchw' does not apply")
@@ -620,6 +637,9 @@ class Model:
             raise ValueError(f"expected data_format 'nhwc' or 'nchw', got {data_format!r}")
         specs = self._in_specs
         if self._zero_copy:
+            if pass_through is not None and any(pass_through):
+                raise ValueError("pass_through applies to copy mode only (zero-copy inputs are written "
+                                 "into the bound buffers: use input_view() for native bytes)")
             if inputs:
                 if len(inputs) != len(specs):
                     raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
@@ -706,6 +726,9 @@ class Model:
         types: List[int] = []
         fmts: List[int] = []
         outs: List[np.ndarray] = []
+        if self._zero_copy and inputs is not None:
+            raise ValueError("benchmark(inputs=...) applies to copy mode; a zero-copy Model runs on its "
+                             "bound buffers (write them through input_view() first)")
         if not self._zero_copy:
             if inputs is None:
                 inputs = [np.zeros(s.shape, s.dtype) for s in self._in_specs]

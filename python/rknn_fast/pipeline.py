@@ -166,7 +166,9 @@ class ImagePipeline:
     def preprocess(self, image: np.ndarray) -> LetterboxTransform:
         """Letterbox ``image`` into the model's input buffer; returns the transform."""
         image = self.check_image(image)
-        _, t = letterbox(image, dst=self._buffer, convention=self.convention, pad_value=self.pad_value,
+        # Asked each time: a borrowed zero-copy Model may have been rebound (bind_input_fd).
+        dst = self.model.input_view(0) if self.model.zero_copy else self._buffer
+        _, t = letterbox(image, dst=dst, convention=self.convention, pad_value=self.pad_value,
                          bgr_to_rgb=not self.rgb and self.channels == 3)
         self.last_transform = t
         return t

@@ -85,9 +85,14 @@ def letterbox(
         raise ValueError(f"expected an (h, w[, C]) image, got shape {image.shape}")
     if convention not in _CONVENTIONS:
         raise ValueError(f"expected convention in {_CONVENTIONS}, got {convention!r}")
-    if not (0 <= int(pad_value) <= 255):
-        raise ValueError(f"expected pad_value in [0, 255], got {pad_value}")
+    if isinstance(pad_value, bool) or not isinstance(pad_value, (int, np.integer)) or not 0 <= pad_value <= 255:
+        raise ValueError(f"expected pad_value as an integer in [0, 255], got {pad_value!r}")
+    if size is not None and (len(size) != 2 or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in size)):
+        raise ValueError(f"expected size as two integers (h, w), got {size!r}")
     channels = 1 if image.ndim == 2 else image.shape[2]
+    if not 1 <= channels <= 4:
+        raise ValueError(f"expected an image with 1 to 4 channels, got shape {image.shape}")
     if bgr_to_rgb and channels != 3:
         raise ValueError(f"bgr_to_rgb needs a 3-channel image, got shape {image.shape}")
     out = dst
@@ -111,6 +116,11 @@ def letterbox(
                              f"matching the image, got shape {dst.shape}")
         if not plane.flags.writeable:
             raise ValueError("expected a writable dst")
+        # OpenCV writes rows of packed pixels (row stride free, e.g. a padded zero-copy view).
+        if plane.strides[1] != plane.itemsize * (channels if plane.ndim == 3 else 1) or (
+                plane.ndim == 3 and plane.strides[2] != 1):
+            raise ValueError(f"expected dst with packed pixels in each row (strides (*, {channels}, 1)), "
+                             f"got strides {plane.strides}")
         if size is not None and tuple(int(v) for v in size) != plane.shape[:2]:
             raise ValueError(f"expected size {tuple(size)} to match dst {plane.shape[:2]}")
         th, tw = plane.shape[:2]

@@ -17,7 +17,8 @@ class Detections:
     """Detected objects.
 
     * ``xyxy``: float32 (N, 4) boxes in pixels.
-    * ``scores``: float32 (N,) confidences in [0, 1], sorted descending.
+    * ``scores``: float32 (N,) confidences in [0, 1], sorted descending (decoders called with
+      ``run_nms=False`` return candidates in anchor order instead).
     * ``class_ids``: int32 (N,).
     * ``names``: optional class names indexed by class id.
     * ``masks``: optional bool (N, H, W) instance masks in image coordinates.

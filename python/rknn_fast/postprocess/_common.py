@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+import math
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -17,6 +18,56 @@ def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
     if a.dtype not in [np.dtype(d) for d in allowed]:
         names = ", ".join(np.dtype(d).name for d in allowed)
         raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
+
+
+def check_transform(transform: Any) -> None:
+    """TypeError unless ``transform`` is a :class:`~rknn_fast.LetterboxTransform`."""
+    if not isinstance(transform, LetterboxTransform):
+        raise TypeError(f"transform: expected a LetterboxTransform (from rknn_fast.letterbox), "
+                        f"got {type(transform).__name__}")
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` as a float in [0, 1] (a score or IoU threshold); ValueError for NaN or outside."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number in [0, 1], got {type(value).__name__}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: expected a number in [0, 1], got {value}")
+    return float(value)
+
+
+def check_number(name: str, value: Any) -> float:
+    """``value`` as a float, refusing NaN (every comparison with NaN is false, so a NaN
+    threshold silently keeps or drops everything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    if value != value:
+        raise ValueError(f"{name}: expected a number, got {value}")
+    return float(value)
+
+
+def int8_qparams(name: str, qp: Any) -> Tuple[float, int]:
+    """The (scale, zero_point) of an int8 tensor: a positive finite scale and a zero point in
+    -128..127. ValueError naming ``name`` otherwise (None included: int8 needs them)."""
+    if qp is None:
+        raise ValueError(f"{name}: expected (scale, zero_point) for int8 values, got None")
+    try:
+        scale, zp = qp
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected (scale, zero_point), got {qp!r}") from None
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(scale) and scale > 0):
+        raise ValueError(f"{name}: expected a positive finite scale, got {scale!r}")
+    if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)) or not -128 <= zp <= 127:
+        raise ValueError(f"{name}: expected an int8 zero point in -128..127, got {zp!r}")
+    return float(scale), int(zp)
+
+
+def check_count(name: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an int >= ``minimum`` (a count such as max_detections or max_candidates)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def planes(
@@ -81,6 +132,7 @@ def map_affine(
     """
     mh, mw = map_hw
     if transform is not None:
+        check_transform(transform)
         dh, dw = (int(v) for v in transform.dst_shape[:2])
         oh, ow = (int(v) for v in transform.src_shape[:2])
         if image_shape is not None and tuple(image_shape[:2]) != (oh, ow):

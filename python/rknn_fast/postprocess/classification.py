@@ -7,14 +7,17 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from ..results import Classification
-from ._common import check_dtype, dequantize
+from ._common import check_dtype, dequantize, int8_qparams
 
 __all__ = ["classify", "softmax"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable softmax over the last axis, float32 (max subtracted first)."""
-    x = np.asarray(logits, np.float32)
+    a = np.asarray(logits)
+    if a.dtype.kind not in "iuf" or a.ndim == 0 or a.shape[-1] == 0:
+        raise TypeError(f"logits: expected a non-empty numeric array, got {a.dtype} {a.shape}")
+    x = a.astype(np.float32)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
@@ -38,9 +41,7 @@ def classify(
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"logits: expected (1, C) or (C,) with C >= 1, got shape {logits.shape}")
     if x.dtype == np.int8:
-        if qparams is None:
-            raise ValueError("qparams: expected (scale, zero_point) for int8 logits, got None")
-        values = dequantize(x, qparams[0], int(qparams[1]))
+        values = dequantize(x, *int8_qparams("qparams", qparams))
     else:
         values = x.astype(np.float32)
     if not isinstance(k, (int, np.integer)) or k < 1:

@@ -19,6 +19,8 @@ with the numpy references in ``tests/reference.py``):
   not finite are dropped.
 * Then NMS (:func:`nms`): class-aware unless ``class_agnostic``, suppress ``IoU > iou``,
   at most ``max_detections``, sorted by descending score (ties: lower anchor index first).
+* ``run_nms=False`` skips NMS: every candidate is returned in anchor order (not sorted by
+  score; ``max_detections`` and ``top_k`` do not apply), for callers with their own NMS.
 * Boxes are xyxy float32 pixels of the model input, or of the original image when a
   :class:`~rknn_fast.LetterboxTransform` is passed as ``transform`` (then clipped to it).
 * ``Detections.anchor_index`` is the flat index of each detection's source cell over all
@@ -35,6 +37,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
+from ._common import check_fraction, check_number
 from ._tensors import InfoLike, grid_view, infos_list, qparams, rows_view, spatial
 
 #: Model-zoo YOLOv5 anchors (w, h) in pixels for strides 8, 16, 32.
@@ -84,8 +87,10 @@ def nms(
             raise TypeError(f"expected int32 class_ids, got {got} (use .astype(np.int32))")
         if class_ids.shape != scores.shape:
             raise ValueError(f"expected class_ids of shape {scores.shape}, got {class_ids.shape}")
-    if top_k is not None and top_k < 0:
-        raise ValueError(f"expected top_k >= 0 or None, got {top_k}")
+    _check_top_k(top_k)
+    _check_max_detections(max_detections)
+    iou_threshold = check_number("iou_threshold", iou_threshold)  # < 0: one box per class
+    score_threshold = check_number("score_threshold", score_threshold)
     return _core.nms(
         np.ascontiguousarray(boxes), np.ascontiguousarray(scores),
         None if class_ids is None else np.ascontiguousarray(class_ids),
@@ -94,13 +99,16 @@ def nms(
     )
 
 
+def _check_max_detections(max_detections: Any) -> None:
+    # An int (<= 0: no limit); int(inf) raised OverflowError and 2.5 passed as 2.
+    if isinstance(max_detections, bool) or not isinstance(max_detections, (int, np.integer)):
+        raise ValueError(f"expected an integer max_detections, got {max_detections!r}")
+
+
 def _check_common(conf: float, iou: float, max_detections: int, scores: str) -> None:
-    if not (0.0 <= conf <= 1.0):
-        raise ValueError(f"expected conf in [0, 1], got {conf}")
-    if not (0.0 <= iou <= 1.0):
-        raise ValueError(f"expected iou in [0, 1], got {iou}")
-    if int(max_detections) != max_detections:
-        raise ValueError(f"expected an integer max_detections, got {max_detections}")
+    check_fraction("conf", conf)
+    check_fraction("iou", iou)
+    _check_max_detections(max_detections)
     if scores not in _SCORES:
         raise ValueError(f"expected scores in {_SCORES}, got {scores!r}")
 
@@ -145,6 +153,9 @@ def _input_hw(input_size: Optional[Tuple[int, int]], outputs: Sequence[np.ndarra
         h0, w0 = spatial(outputs[0])
         input_size = (h0 * 8, w0 * 8)
     ih, iw = (int(v) for v in input_size)
+    if ih <= 0 or iw <= 0 or (ih, iw) != tuple(input_size):
+        # 0 or negative sizes scaled every box to 0 or mirrored it; 639.5 was truncated
+        raise ValueError(f"expected input_size as positive integers (h, w), got {tuple(input_size)}")
     return ih, iw
 
 
@@ -160,8 +171,15 @@ def _finish(
                       anchor_index=anchor)
 
 
+def _check_top_k(top_k: Optional[int]) -> None:
+    # The kernel reads top_k <= 0 as "no limit": 0 or -1 must not silently mean that here.
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+        raise ValueError(f"expected top_k as an integer >= 1 or None (no limit), got {top_k!r}")
+
+
 def _nms_args(iou: float, max_detections: int, class_agnostic: bool, top_k: Optional[int],
               plus_one: bool, run_nms: bool) -> Tuple[Any, ...]:
+    _check_top_k(top_k)
     return (float(iou), int(max_detections), bool(class_agnostic), int(top_k or 0),
             bool(plus_one), bool(run_nms))
 

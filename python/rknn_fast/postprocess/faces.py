@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, dequantize, unletterbox_boxes, unletterbox_points
+from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, unletterbox_boxes,
+                      unletterbox_points)
 from .detection import nms
 
 __all__ = ["retinaface_priors", "decode_retinaface", "blazeface_anchors", "decode_blazeface"]
@@ -27,9 +28,7 @@ def _float_output(name: str, a: np.ndarray, width: int, qp: Optional[Tuple[float
     if a.ndim != 2 or a.shape[1] != width:
         raise ValueError(f"{name}: expected (1, P, {width}), got shape {a.shape}")
     if a.dtype == np.int8:
-        if qp is None:
-            raise ValueError(f"{name}: int8 output needs (scale, zero_point) qparams")
-        return dequantize(a, qp[0], int(qp[1]))
+        return dequantize(a, *int8_qparams(f"{name} qparams", qp))
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
@@ -49,6 +48,7 @@ def _faces_after_nms(
     transform: Optional[LetterboxTransform],
 ) -> Detections:
     """NMS over face candidates (model pixels), then the kept ones in image pixels."""
+    iou = check_fraction("iou", iou)
     keep = nms(boxes, scores, iou_threshold=iou, max_detections=max_detections)
     return Detections(
         xyxy=unletterbox_boxes(boxes[keep], transform),
@@ -79,6 +79,7 @@ def decode_retinaface(
     ``iou`` (0.4), at most ``max_detections``. Variances 0.1 (centre, landmarks) and 0.2 (size).
     Returns Detections in image pixels, class 0 "face", keypoints (N, 5, 2).
     """
+    conf = check_fraction("conf", conf)
     qp = list(qparams) if qparams is not None else [None, None, None]
     if len(qp) != 3:
         raise ValueError(f"qparams: expected 3 (scale, zero_point) pairs, got {len(qp)}")
@@ -142,6 +143,7 @@ def decode_blazeface(
     ``iou`` (0.3; MediaPipe blends overlapping boxes instead — here the best box is kept).
     Returns Detections in image pixels (model pixels without a transform), keypoints (N, 6, 2).
     """
+    conf = check_fraction("conf", conf)
     qp = list(qparams) if qparams is not None else [None, None]
     r = _float_output("regressors", regressors, 16, qp[0])
     s = _float_output("scores", scores, 1, qp[1])[:, 0]

@@ -11,16 +11,23 @@ of the box in image pixels.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype
+from ._common import check_dtype, check_transform
 from ._tensors import InfoLike, infos_list, qparams
 
 __all__ = ["instance_masks", "gather_coefficients", "decode_yolov8_seg", "decode_yolov5_seg"]
+
+
+def _check_int8_zero_point(name: str, zp: Any) -> None:
+    # The int8 kernel accumulates (q - zp) products in int32: a zero point outside the int8
+    # range is meaningless and could overflow.
+    if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)) or not -128 <= zp <= 127:
+        raise ValueError(f"{name}: expected an int8 zero point in -128..127, got {zp!r}")
 
 
 def instance_masks(
@@ -60,28 +67,39 @@ def instance_masks(
     proto = np.ascontiguousarray(proto)
     check_dtype("coefficients", coefficients, (np.int8, np.float32))
     k = proto.shape[0]
-    boxes = np.asarray(boxes)
+    check_dtype("boxes", boxes, (np.float32,))
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f"boxes: expected (N, 4), got shape {boxes.shape}")
-    boxes = np.ascontiguousarray(boxes, dtype=np.float32)
+    boxes = np.ascontiguousarray(boxes)
     n = boxes.shape[0]
     if coefficients.shape != (n, k):
         raise ValueError(f"coefficients: expected shape {(n, k)}, got {coefficients.shape}")
+    _check_int8_zero_point("proto_zero_point", proto_zero_point)
     zps = None
     if coefficients.dtype == np.int8:
         if coefficient_zero_points is None:
             raise ValueError("coefficient_zero_points: expected (N,) zero points for int8 coefficients, got None")
-        zps = np.ascontiguousarray(np.broadcast_to(np.asarray(coefficient_zero_points), (n,)), dtype=np.int32)
+        zp_arr = np.asarray(coefficient_zero_points)
+        if zp_arr.dtype.kind not in "iu":
+            raise TypeError(f"coefficient_zero_points: expected integers, got {zp_arr.dtype}")
+        if zp_arr.size and (zp_arr.min() < -128 or zp_arr.max() > 127):
+            raise ValueError("coefficient_zero_points: expected int8 zero points in -128..127, got "
+                             f"{zp_arr.min()}..{zp_arr.max()}")
+        zps = np.ascontiguousarray(np.broadcast_to(zp_arr, (n,)), dtype=np.int32)
     cls = None
     if class_ids is not None:
-        cls = np.ascontiguousarray(np.asarray(class_ids), dtype=np.int32)
-        if cls.shape != (n,):
-            raise ValueError(f"class_ids: expected shape {(n,)}, got {cls.shape}")
-        if n and (cls.min() < 0 or cls.max() >= 255):
+        cls_arr = np.asarray(class_ids)
+        if cls_arr.dtype.kind not in "iu":
+            raise TypeError(f"class_ids: expected integers, got {cls_arr.dtype}")
+        if cls_arr.shape != (n,):
+            raise ValueError(f"class_ids: expected shape {(n,)}, got {cls_arr.shape}")
+        if n and (cls_arr.min() < 0 or cls_arr.max() >= 255):
             raise ValueError("class_ids: expected 0..254 for a uint8 class map")
+        cls = np.ascontiguousarray(cls_arr, dtype=np.int32)
     elif class_map:
         raise ValueError("class_map=True needs class_ids")
     if transform is not None:
+        check_transform(transform)
         mh, mw = (int(v) for v in transform.dst_shape[:2])
         oh, ow = (int(v) for v in transform.src_shape[:2])
         scale, px, py = float(transform.scale), float(transform.pad_x), float(transform.pad_y)

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, dequantize, planes, unletterbox_boxes, unletterbox_points
+from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, planes, unletterbox_boxes,
+                      unletterbox_points)
 from .detection import nms
 
 __all__ = ["decode_yolov8_pose"]
@@ -44,6 +45,9 @@ def decode_yolov8_pose(
     """
     if not 0.0 < conf < 1.0:
         raise ValueError(f"conf: expected 0 < conf < 1, got {conf}")
+    iou = check_fraction("iou", iou)
+    if isinstance(reg_max, bool) or not isinstance(reg_max, int) or not 1 <= reg_max <= 64:
+        raise ValueError(f"reg_max: expected an integer in 1..64, got {reg_max!r}")
     if len(heads) == 0:
         raise ValueError("heads: expected at least one head")
     if qparams is not None and len(qparams) != len(heads):
@@ -55,9 +59,7 @@ def decode_yolov8_pose(
             raise ValueError(f"heads[{i}]: expected {4 * reg_max + 1} channels, got {d[0]}")
         scale, zp = 1.0, 0
         if arr.dtype == np.int8:
-            if qparams is None:
-                raise ValueError("qparams: expected (scale, zero_point) per head for int8 heads, got None")
-            scale, zp = float(qparams[i][0]), int(qparams[i][1])
+            scale, zp = int8_qparams(f"qparams[{i}]", None if qparams is None else qparams[i])
         descs.append((arr, d[1], d[2], d[3], d[4], d[5], d[6], scale, zp))
     total = sum(d[1] * d[2] for d in descs)
     check_dtype("keypoints", keypoints)
@@ -75,9 +77,7 @@ def decode_yolov8_pose(
     boxes, scores, anchor = boxes[keep], scores[keep], anchor[keep]
     kp_raw = keypoints[0][:, :, anchor]  # (K, 3, n): only the kept columns are converted
     if kp_raw.dtype == np.int8:
-        if keypoint_qparams is None:
-            raise ValueError("keypoint_qparams: expected (scale, zero_point) for int8 keypoints")
-        kp = dequantize(kp_raw, keypoint_qparams[0], int(keypoint_qparams[1]))
+        kp = dequantize(kp_raw, *int8_qparams("keypoint_qparams", keypoint_qparams))
     else:
         kp = kp_raw.astype(np.float32)
     kp = np.ascontiguousarray(kp.transpose(2, 0, 1))  # (n, K, 3)

@@ -106,8 +106,13 @@ def overlay(
     """
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise TypeError(f"image: expected (H, W, 3) uint8, got {getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}")
-    if not isinstance(class_map, np.ndarray) or class_map.shape != image.shape[:2]:
-        raise ValueError(f"class_map: expected shape {image.shape[:2]}, got {getattr(class_map, 'shape', None)}")
+    if not isinstance(class_map, np.ndarray) or class_map.dtype.kind not in "iu":
+        raise TypeError(f"class_map: expected an integer array (uint8/uint16 from segment), "
+                        f"got {getattr(class_map, 'dtype', type(class_map).__name__)}")
+    if class_map.shape != image.shape[:2]:
+        raise ValueError(f"class_map: expected shape {image.shape[:2]}, got {class_map.shape}")
+    if class_map.size and int(class_map.min()) < 0:  # would index the palette from its end
+        raise ValueError(f"class_map: expected class ids >= 0, got {int(class_map.min())}")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha: expected 0..1, got {alpha}")
     if palette is None:

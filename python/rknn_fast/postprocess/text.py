@@ -8,13 +8,14 @@ DBNet post-processor's constant.
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 
 from ..results import LetterboxTransform, TextBoxes
-from ._common import check_dtype, dequantize
+from ._common import check_count, check_dtype, check_number, dequantize, int8_qparams
 
 __all__ = ["decode_dbnet", "unclip_convex", "order_quad"]
 
@@ -111,15 +112,20 @@ def decode_dbnet(
     leaves map pixels. Coordinates are clipped to the image.
     """
     check_dtype("prob", prob)
+    thresh = check_number("thresh", thresh)
+    box_thresh = check_number("box_thresh", box_thresh)
+    max_candidates = check_count("max_candidates", max_candidates)
+    if not (math.isfinite(unclip_ratio) and unclip_ratio >= 0):
+        raise ValueError(f"unclip_ratio: expected a finite number >= 0, got {unclip_ratio}")
+    if not (math.isfinite(min_size) and min_size >= 0):
+        raise ValueError(f"min_size: expected a finite number >= 0, got {min_size}")
     p = prob
     if p.ndim == 4 and p.shape[:2] == (1, 1):
         p = p[0, 0]
-    if p.ndim != 2:
-        raise ValueError(f"prob: expected (1, 1, H, W) or (H, W), got shape {prob.shape}")
+    if p.ndim != 2 or p.size == 0:
+        raise ValueError(f"prob: expected (1, 1, H, W) or (H, W) with H, W >= 1, got shape {prob.shape}")
     if p.dtype == np.int8:
-        if qparams is None:
-            raise ValueError("qparams: expected (scale, zero_point) for an int8 map, got None")
-        p = dequantize(p, qparams[0], int(qparams[1]))
+        p = dequantize(p, *int8_qparams("qparams", qparams))
     else:
         p = np.ascontiguousarray(p, dtype=np.float32)
     if score_mode not in ("fast", "slow"):
