@@ -222,3 +222,20 @@ def test_instance_masks_refuses_silent_conversions():
         instance_masks(proto, coef, boxes, class_ids=np.array([1.9]), class_map=True, **ok)
     with pytest.raises(TypeError, match="transform"):
         instance_masks(proto, coef, boxes, transform=(32, 32), coefficient_zero_points=np.array([0]))
+
+
+def test_strided_proto_and_boxes_are_refused_not_copied():
+    rng = np.random.default_rng(11)
+    proto = rng.standard_normal((4, 16, 16)).astype(np.float32)
+    coeffs = rng.standard_normal((2, 4)).astype(np.float32)
+    boxes = np.array([[0, 0, 8, 8], [4, 4, 16, 16]], np.float32)
+    wide = np.zeros((4, 16, 32), np.float32)
+    wide[..., ::2] = proto
+    with pytest.raises(ValueError, match="proto: expected a C-contiguous array"):
+        instance_masks(wide[..., ::2], coeffs, boxes, model_shape=(16, 16))
+    with pytest.raises(ValueError, match="boxes: expected a C-contiguous array"):
+        instance_masks(proto, coeffs, np.asfortranarray(boxes), model_shape=(16, 16))
+    # The caller's visible copy gives the same masks as the contiguous original.
+    np.testing.assert_array_equal(
+        instance_masks(np.ascontiguousarray(wide[..., ::2]), coeffs, boxes, model_shape=(16, 16)),
+        instance_masks(proto, coeffs, boxes, model_shape=(16, 16)))

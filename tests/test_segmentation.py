@@ -206,3 +206,11 @@ def test_overlay_refuses_negative_and_float_class_maps():
 def test_segment_refuses_a_transform_of_the_wrong_type():
     with pytest.raises(TypeError, match="transform"):
         segment(np.zeros((1, 3, 4, 4), np.float32), transform=(4, 4))
+
+
+def test_strided_class_map_is_refused_not_copied():
+    cmap = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    with pytest.raises(ValueError, match="class_map: expected a C-contiguous array"):
+        resample_class_map(cmap[:, ::2], image_shape=(16, 8))
+    np.testing.assert_array_equal(resample_class_map(np.ascontiguousarray(cmap[:, ::2]), image_shape=(8, 4)),
+                                  cmap[:, ::2])

@@ -20,6 +20,14 @@ def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
         raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
 
 
+def check_contiguous(name: str, a: np.ndarray) -> None:
+    """ValueError unless ``a`` is C-contiguous: kernels read it in place, and a silent copy
+    would hide a cost the caller should see (make the copy visibly if it is wanted)."""
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array, got strides {a.strides} for shape "
+                         f"{a.shape} (use np.ascontiguousarray)")
+
+
 def check_transform(transform: Any) -> None:
     """TypeError unless ``transform`` is a :class:`~rknn_fast.LetterboxTransform`."""
     if not isinstance(transform, LetterboxTransform):

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_fraction, check_number
+from ._common import check_contiguous, check_fraction, check_number
 from ._tensors import InfoLike, grid_view, infos_list, qparams, rows_view, spatial
 
 #: Model-zoo YOLOv5 anchors (w, h) in pixels for strides 8, 16, 32.
@@ -87,13 +87,16 @@ def nms(
             raise TypeError(f"expected int32 class_ids, got {got} (use .astype(np.int32))")
         if class_ids.shape != scores.shape:
             raise ValueError(f"expected class_ids of shape {scores.shape}, got {class_ids.shape}")
+    check_contiguous("boxes", boxes)
+    check_contiguous("scores", scores)
+    if class_ids is not None:
+        check_contiguous("class_ids", class_ids)
     _check_top_k(top_k)
     _check_max_detections(max_detections)
     iou_threshold = check_number("iou_threshold", iou_threshold)  # < 0: one box per class
     score_threshold = check_number("score_threshold", score_threshold)
     return _core.nms(
-        np.ascontiguousarray(boxes), np.ascontiguousarray(scores),
-        None if class_ids is None else np.ascontiguousarray(class_ids),
+        boxes, scores, class_ids,
         float(iou_threshold), float(score_threshold), int(max_detections),
         int(top_k or 0), bool(plus_one),
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import check_dtype, check_transform
+from ._common import check_contiguous, check_dtype, check_transform
 from ._tensors import InfoLike, infos_list, qparams
 
 __all__ = ["instance_masks", "gather_coefficients", "decode_yolov8_seg", "decode_yolov5_seg"]
@@ -64,13 +64,13 @@ def instance_masks(
         proto = proto[0]
     if proto.ndim != 3:
         raise ValueError(f"proto: expected (1, K, H, W) or (K, H, W), got shape {proto.shape}")
-    proto = np.ascontiguousarray(proto)
+    check_contiguous("proto", proto)
     check_dtype("coefficients", coefficients, (np.int8, np.float32))
     k = proto.shape[0]
     check_dtype("boxes", boxes, (np.float32,))
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f"boxes: expected (N, 4), got shape {boxes.shape}")
-    boxes = np.ascontiguousarray(boxes)
+    check_contiguous("boxes", boxes)
     n = boxes.shape[0]
     if coefficients.shape != (n, k):
         raise ValueError(f"coefficients: expected shape {(n, k)}, got {coefficients.shape}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _core
 from ..results import LetterboxTransform
-from ._common import map_affine, planes
+from ._common import check_contiguous, map_affine, planes
 
 __all__ = ["argmax_classes", "segment", "resample_class_map", "overlay", "default_palette"]
 
@@ -48,8 +48,9 @@ def resample_class_map(
         raise TypeError(f"class_map: expected a uint8 or uint16 array, got {getattr(class_map, 'dtype', type(class_map))}")
     if class_map.ndim != 2:
         raise ValueError(f"class_map: expected (H, W), got shape {class_map.shape}")
+    check_contiguous("class_map", class_map)
     a, (oh, ow) = map_affine(class_map.shape, transform, image_shape)
-    return _core.seg_resample_nearest(np.ascontiguousarray(class_map), *a, oh, ow)
+    return _core.seg_resample_nearest(class_map, *a, oh, ow)
 
 
 def segment(
