@@ -28,7 +28,6 @@ that all variants return the same outputs. Results go to bench/results/bench_run
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import pathlib
@@ -48,28 +47,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 import rknn_fast  # noqa: E402
 from rknn_fast.golden import read_golden  # noqa: E402
 from rknn_fast.lite import RKNNLite  # noqa: E402
-from rknn_fast.model import emulator_path  # noqa: E402
+from rknn_fast import emulator  # noqa: E402
 from rknnlite_baseline import LiteStyleRunner  # noqa: E402
 
 import rknn_builder  # noqa: E402  (synthetic .rknn writer from the tests)
 
 
-class Emu:
-    def __init__(self) -> None:
-        lib = ctypes.CDLL(emulator_path())
-        self._fn = lib.rknn_emulator_control
-        self._fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
-        self._fn.restype = ctypes.c_int
-
-    def __call__(self, cmd: str) -> str:
-        buf = ctypes.create_string_buffer(1 << 16)
-        if self._fn(cmd.encode(), buf, len(buf)) < 0:
-            raise RuntimeError(f"emulator control {cmd!r}: {buf.value.decode()}")
-        return buf.value.decode()
-
-    def copied_bytes(self) -> int:
-        c = json.loads(self("counters"))
-        return int(c["inputs_set_bytes"]) + int(c["outputs_get_bytes"])
+def copied_bytes() -> int:
+    """Bytes the emulator copied in rknn_inputs_set + rknn_outputs_get since the last reset."""
+    c = emulator.counters()
+    return int(c["inputs_set_bytes"]) + int(c["outputs_get_bytes"])
 
 
 def yolov8_sized_model() -> bytes:
@@ -122,12 +109,12 @@ def overheads_us(variants: Dict[str, Tuple[Callable[[], float], Callable[[], Any
     return {k: float(np.median(v)) for k, v in samples.items()}
 
 
-def bytes_per_call(emu: Emu, fn: Callable[[], Any], n: int = 20) -> float:
+def bytes_per_call(fn: Callable[[], Any], n: int = 20) -> float:
     fn()
-    emu("reset_counters")
+    emulator.reset_counters()
     for _ in range(n):
         fn()
-    return emu.copied_bytes() / n
+    return copied_bytes() / n
 
 
 def check_zero_copy(raw: List[np.ndarray], m_zc: "rknn_fast.Model") -> None:
@@ -136,17 +123,17 @@ def check_zero_copy(raw: List[np.ndarray], m_zc: "rknn_fast.Model") -> None:
         assert np.array_equal(r, logical), "zero-copy outputs differ from copy mode"
 
 
-def bench_model(name: str, path: str, img: np.ndarray, rounds: int, per_round: int, emu: Emu) -> Dict[str, Any]:
+def bench_model(name: str, path: str, img: np.ndarray, rounds: int, per_round: int) -> Dict[str, Any]:
     data = pathlib.Path(path).read_bytes()
     res: Dict[str, Any] = {"model": name}
     # The baseline hands the runtime bytes, Model a path: point both at the same golden set.
     golden = pathlib.Path(path).with_suffix(".golden")
-    emu(f"set golden={golden if golden.exists() else ''}")
+    emulator.control(f"set golden={golden if golden.exists() else ''}")
 
-    base = LiteStyleRunner(emulator_path(), data)
+    base = LiteStyleRunner(emulator.library_path(), data)
     base_out = base.inference([img])
     # runtime copies (counters) + the Python copy of every float32 output
-    res["baseline_bytes"] = bytes_per_call(emu, lambda: base.inference([img])) + sum(o.nbytes for o in base_out)
+    res["baseline_bytes"] = bytes_per_call(lambda: base.inference([img])) + sum(o.nbytes for o in base_out)
 
     with rknn_fast.Model(path, runtime="emulator") as m_raw, \
             rknn_fast.Model(path, runtime="emulator", float_outputs=True) as m_f, \
@@ -179,10 +166,10 @@ def bench_model(name: str, path: str, img: np.ndarray, rounds: int, per_round: i
         }, rounds, per_round)
         for k, v in times.items():
             res[k + "_us"] = v
-        res["copy_int8_bytes"] = bytes_per_call(emu, lambda: m_raw.run(img))
-        res["copy_f32_bytes"] = bytes_per_call(emu, lambda: m_f.run(img))
+        res["copy_int8_bytes"] = bytes_per_call(lambda: m_raw.run(img))
+        res["copy_f32_bytes"] = bytes_per_call(lambda: m_f.run(img))
         before = m_zc.bytes_copied
-        res["zero_copy_bytes"] = bytes_per_call(emu, run_zc) + (m_zc.bytes_copied - before)
+        res["zero_copy_bytes"] = bytes_per_call(run_zc) + (m_zc.bytes_copied - before)
         n = rounds * per_round
         lite_model = lite._model
         assert lite_model is not None
@@ -200,17 +187,17 @@ def bench_model(name: str, path: str, img: np.ndarray, rounds: int, per_round: i
             res[k + "_overhead_us"] = v
         # 2) skip_compute: runs reuse the previous outputs and do no work (a benchmarking aid of
         #    the emulator), so the figure is the binding's own steady-state cost.
-        emu("set skip_compute=1")
+        emulator.control("set skip_compute=1")
         try:
-            emu("reset_counters")
+            emulator.reset_counters()
             for k, v in overheads_us(overhead_variants, rounds, max(per_round, 20)).items():
                 res[k + "_overhead_skip_us"] = v
-            assert json.loads(emu("counters"))["skipped_runs"] > 0
+            assert emulator.counters()["skipped_runs"] > 0
             check_zero_copy(raw, m_zc)  # the outputs of the last computed run are still there
             for r, o in zip(raw, m_raw.run(img)):
                 assert np.array_equal(r, o), "skip_compute changed the copy-mode outputs"
         finally:
-            emu("set skip_compute=0")
+            emulator.control("set skip_compute=0")
         res["zero_copy_loop_us"] = m_zc.benchmark(n, 10, npu_time=False)["median_us"]
         res["copy_f32_loop_us"] = m_f.benchmark(n, 10, npu_time=False)["median_us"]
         res["copy_f32_runtime_us"] = res["copy_f32_loop_us"]
@@ -223,12 +210,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="per-call cost of Model.run() vs an RKNNLite-style loop")
     ap.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds")
     args = ap.parse_args(argv)
-    if not os.path.exists(emulator_path()):
+    if not os.path.exists(emulator.library_path()):
         print("the emulator is not built (pip install the package first)", file=sys.stderr)
         return 1
-    emu = Emu()
-    emu("set npu_time_us=0")
-    emu("set log=0")
+    emulator.control("set npu_time_us=0")
+    emulator.control("set log=0")
 
     fixture = ROOT / "tests" / "data" / "models" / "tiny_conv_rk3588_i8"
     img_tiny = read_golden(str(fixture) + ".golden")[0][0][0]
@@ -245,7 +231,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     results = []
     try:
         for name, path, img, per_round in models:
-            r = bench_model(name, path, img, args.rounds, per_round, emu)
+            r = bench_model(name, path, img, args.rounds, per_round)
             results.append(r)
             base = r["baseline_us"]
             bo, bos = r["baseline_overhead_us"], r["baseline_overhead_skip_us"]
