@@ -1,5 +1,7 @@
 #include "kernels/yolo.h"
 
+#include "kernels/simd_scan.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -201,6 +203,51 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
     using E = Elem<T>;
     const T* p = static_cast<const T*>(v.data);
     const int64_t h = v.height, w = v.width;
+    cells.clear();
+    best_out.clear();
+    cls_out.clear();
+    if constexpr (std::is_same_v<T, int8_t>) {
+        // int8 planes: running maximum and threshold scan in int8 lanes (simd_scan.h), the
+        // class index only for the cells that pass. Same result as the generic loop below.
+        const bool planar = v.c2 == 1 && v.stride_w == 1 && v.stride_h == w;
+        const bool blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 && v.stride_h == w * v.c2 &&
+                            v.stride_c1 >= h * w * v.c2;
+        if (planar || blocks) {
+            const int64_t hw = h * w;
+            std::vector<int8_t> best8(static_cast<size_t>(hw), std::numeric_limits<int8_t>::min());
+            if (planar) {
+                for (int64_t k = 0; k < n; ++k) max_i8(p + (c0 + k) * v.stride_c1, best8.data(), hw);
+            } else {
+                const int64_t c2 = v.c2, first = c0 / c2, full = n / c2, rem = n % c2;
+                std::vector<int8_t> acc(static_cast<size_t>(hw * c2), std::numeric_limits<int8_t>::min());
+                for (int64_t b = 0; b < full; ++b) max_i8(p + (first + b) * v.stride_c1, acc.data(), hw * c2);
+                if (rem) {
+                    const int8_t* blk = p + (first + full) * v.stride_c1;
+                    for (int64_t cell = 0; cell < hw; ++cell)
+                        for (int64_t k = 0; k < rem; ++k) {
+                            int8_t& dst = acc[static_cast<size_t>(cell * c2 + k)];
+                            dst = blk[cell * c2 + k] > dst ? blk[cell * c2 + k] : dst;
+                        }
+                }
+                for (int64_t cell = 0; cell < hw; ++cell) {
+                    int8_t m = std::numeric_limits<int8_t>::min();
+                    for (int64_t k = 0; k < c2; ++k) m = std::max(m, acc[static_cast<size_t>(cell * c2 + k)]);
+                    best8[static_cast<size_t>(cell)] = m;
+                }
+            }
+            scan_ge_i8(best8.data(), hw, thr, 0, cells);
+            for (const int64_t i : cells) {
+                const int8_t b = best8[static_cast<size_t>(i)];
+                int64_t found = -1;
+                for_channels(v, c0, n, (i / w) * v.stride_h + (i % w) * v.stride_w, [&](int64_t k, int64_t off) {
+                    if (found < 0 && p[off] == b) found = k;
+                });
+                best_out.push_back(b);
+                cls_out.push_back(static_cast<int32_t>(found));
+            }
+            return;
+        }
+    }
     std::vector<typename E::Key> best(static_cast<size_t>(h * w), E::lowest());
     const bool dense_blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 &&
                               v.stride_h == w * v.c2 && v.stride_c1 >= h * w * v.c2;
@@ -238,8 +285,10 @@ struct LazyExpTable {
     const TensorView* view;
     bool built = false;
     DflExpTable table;
+    const DflExpTable* prebuilt = nullptr;
     const DflExpTable* get() {
         if (view->dtype != DType::Int8 && view->dtype != DType::UInt8) return nullptr;
+        if (prebuilt) return prebuilt;
         if (!built) {
             table.build(view->scale);
             built = true;
@@ -343,7 +392,7 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
         const int64_t h = br.cls.height, w = br.cls.width, nc = br.cls.channels;
         const float sx = prm.input_w / static_cast<float>(w);
         const float sy = prm.input_h / static_cast<float>(h);
-        LazyExpTable lut{&br.box, false, {}};
+        LazyExpTable lut{&br.box, false, {}, br.box_table};
         with_dtype(br.cls.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
             const auto kthr = key_threshold<T>(thr, br.cls);
@@ -359,6 +408,21 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     using S = typename decltype(stag)::type;
                     const auto sthr = key_threshold<S>(prm.conf, br.score_sum);
                     const S* ps = static_cast<const S*>(br.score_sum.data);
+                    const TensorView& ssv = br.score_sum;
+                    if constexpr (std::is_same_v<S, int8_t>) {
+                        if (ssv.stride_w == 1 && ssv.stride_h == w) {  // one contiguous plane
+                            std::vector<int64_t> pass;
+                            scan_ge_i8(ps, h * w, sthr, 0, pass);
+                            for (const int64_t i : pass) {
+                                const int64_t y = i / w, x = i % w;
+                                int64_t c;
+                                const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
+                                if (c < 0 || !(best >= kthr)) continue;
+                                emit(y, x, best, c);
+                            }
+                            return;
+                        }
+                    }
                     for (int64_t y = 0; y < h; ++y) {
                         for (int64_t x = 0; x < w; ++x) {
                             const auto sv =
@@ -437,10 +501,22 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                 const float aw = prm.anchors[(bi * na + a) * 2];
                 const float ah = prm.anchors[(bi * na + a) * 2 + 1];
                 const int64_t obj_base = v.offset(c0 + 4, 0, 0);
-                for (int64_t y = 0; y < h; ++y) {
-                    for (int64_t x = 0; x < w; ++x) {
+                std::vector<int64_t> gate;  // cells with obj >= conf (int8 planes: SIMD scan)
+                bool scanned = false;
+                if constexpr (std::is_same_v<T, int8_t>) {
+                    if (v.stride_w == 1 && v.stride_h == w) {
+                        scan_ge_i8(p + obj_base, h * w, kthr, 0, gate);
+                        scanned = true;
+                    }
+                }
+                if (!scanned)
+                    for (int64_t i = 0; i < h * w; ++i)
+                        if (E::key(p[obj_base + (i / w) * v.stride_h + (i % w) * v.stride_w]) >= kthr)
+                            gate.push_back(i);
+                for (const int64_t cell : gate) {
+                    {
+                        const int64_t y = cell / w, x = cell % w;
                         const auto obj_k = E::key(p[obj_base + y * v.stride_h + x * v.stride_w]);
-                        if (!(obj_k >= kthr)) continue;  // obj >= conf is necessary
                         int64_t c;
                         const auto best = argmax_cell<T>(v, c0 + 5, nc, y, x, c);
                         if (c < 0) continue;

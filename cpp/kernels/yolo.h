@@ -83,6 +83,9 @@ struct YoloV8Branch {
     TensorView cls;
     TensorView score_sum;  // ignored when has_score_sum is false
     bool has_score_sum = false;
+    // Optional prebuilt exp table of an int8/uint8 box tensor (DflExpTable::build(box.scale));
+    // null: built on first use in the call.
+    const DflExpTable* box_table = nullptr;
 };
 
 struct YoloV8Params {
