@@ -413,6 +413,21 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                         if (ssv.stride_w == 1 && ssv.stride_h == w) {  // one contiguous plane
                             std::vector<int64_t> pass;
                             scan_ge_i8(ps, h * w, sthr, 0, pass);
+                            if (static_cast<int64_t>(pass.size()) * 16 > h * w) {
+                                // Many cells pass the gate (real heads: the background's class
+                                // probabilities add up): a vectorized class maximum over whole
+                                // planes beats one strided class vector per cell. The gate is
+                                // then applied to the cells the maximum selects: same result.
+                                std::vector<int64_t> cells;
+                                std::vector<typename Elem<T>::Key> best;
+                                std::vector<int32_t> best_c;
+                                argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
+                                for (size_t u = 0; u < cells.size(); ++u) {
+                                    if (!(ps[cells[u]] >= sthr)) continue;
+                                    emit(cells[u] / w, cells[u] % w, best[u], best_c[u]);
+                                }
+                                return;
+                            }
                             for (const int64_t i : pass) {
                                 const int64_t y = i / w, x = i % w;
                                 int64_t c;

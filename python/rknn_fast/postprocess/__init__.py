@@ -1,6 +1,6 @@
 """Post-processing of raw model outputs (C++ kernels, numpy in and out).
 
-Detection: :func:`decode` (head auto-detected), :func:`decode_yolov8`,
+Detection: :class:`Decoder` (prepared once per model, for video), :func:`decode` (head auto-detected), :func:`decode_yolov8`,
 :func:`decode_yolov8_flat`, :func:`decode_yolov5`, :func:`decode_yolox` and :func:`nms`.
 
 Dense-output tasks: semantic segmentation (:func:`segment`, :func:`argmax_classes`,
@@ -12,6 +12,7 @@ Dense-output tasks: semantic segmentation (:func:`segment`, :func:`argmax_classe
 
 from __future__ import annotations
 
+from .decoder import Decoder
 from .detection import (
     YOLOV5_ANCHORS,
     decode,
@@ -24,6 +25,7 @@ from .detection import (
 )
 
 __all__ = [
+    "Decoder",
     "YOLOV5_ANCHORS",
     "decode",
     "decode_yolov5",
