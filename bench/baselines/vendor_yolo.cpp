@@ -16,6 +16,7 @@
 //     lower candidate first.
 // C ABI so that ctypes can call it; NCHW int8 inputs only.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -90,7 +91,7 @@ extern "C" {
 
 // outs: 3 * per pointers (box, cls[, score_sum] per branch), NCHW int8; scales/zps per output;
 // hs/ws per branch. Returns the number of detections written.
-int baseline_yolov8_i8(const int8_t* const* outs, const float* scales, const int32_t* zps, int per,
+static int baseline_yolov8_i8_once(const int8_t* const* outs, const float* scales, const int32_t* zps, int per,
                        const int32_t* hs, const int32_t* ws, int nc, int reg_max, int input_h, int input_w,
                        float conf, float iou_thr, int plus_one, int max_det, float* boxes, float* scores,
                        int32_t* classes) {
@@ -144,7 +145,7 @@ int baseline_yolov8_i8(const int8_t* const* outs, const float* scales, const int
 }
 
 // 3 outputs (1, na*(5+nc), H, W) int8 NCHW; anchors: 3 * na * 2 (w, h) pixels.
-int baseline_yolov5_i8(const int8_t* const* outs, const float* scales, const int32_t* zps, const int32_t* hs,
+static int baseline_yolov5_i8_once(const int8_t* const* outs, const float* scales, const int32_t* zps, const int32_t* hs,
                        const int32_t* ws, int na, int nc, const float* anchors, int input_h, int input_w, float conf,
                        float iou_thr, int plus_one, int max_det, float* boxes, float* scores, int32_t* classes) {
     std::vector<Cand> cand;
@@ -188,7 +189,7 @@ int baseline_yolov5_i8(const int8_t* const* outs, const float* scales, const int
 }
 
 // YOLOX (1, N, 5+nc) int8, grid decode over strides (8, 16, 32) of a square input.
-int baseline_yolox_i8(const int8_t* p, float scale, int zp, int n, int nc, int input_h, int input_w, float conf,
+static int baseline_yolox_i8_once(const int8_t* p, float scale, int zp, int n, int nc, int input_h, int input_w, float conf,
                       float iou_thr, int plus_one, int max_det, float* boxes, float* scores, int32_t* classes) {
     std::vector<Cand> cand;
     const int f = 5 + nc;
@@ -222,7 +223,7 @@ int baseline_yolox_i8(const int8_t* p, float scale, int zp, int n, int nc, int i
 }
 
 // Ultralytics flat head (1, 4+nc, N) float32: rows cx, cy, w, h, class scores.
-int baseline_flat_f32(const float* p, int rows, int n, float conf, float iou_thr, int plus_one, int max_det,
+static int baseline_flat_f32_once(const float* p, int rows, int n, float conf, float iou_thr, int plus_one, int max_det,
                       float* boxes, float* scores, int32_t* classes) {
     std::vector<Cand> cand;
     const int nc = rows - 4;
@@ -241,6 +242,49 @@ int baseline_flat_f32(const float* p, int rows, int n, float conf, float iou_thr
         cand.push_back(Cand{cx - 0.5f * w, cy - 0.5f * h, cx + 0.5f * w, cy + 0.5f * h, best, best_c});
     }
     return nms_and_write(cand, iou_thr, plus_one, max_det, boxes, scores, classes);
+}
+
+// Runs the baseline `repeat` times; *seconds = mean seconds per call; returns the detections.
+int baseline_yolov8_i8(const int8_t* const* outs, const float* scales, const int32_t* zps, int per,
+                       const int32_t* hs, const int32_t* ws, int nc, int reg_max, int input_h, int input_w,
+                       float conf, float iou_thr, int plus_one, int max_det, float* boxes, float* scores,
+                       int32_t* classes, int repeat, double* seconds) {
+    int kept = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeat; ++r) kept = baseline_yolov8_i8_once(outs, scales, zps, per, hs, ws, nc, reg_max, input_h, input_w, conf, iou_thr, plus_one, max_det, boxes, scores, classes);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeat;
+    return kept;
+}
+
+// Runs the baseline `repeat` times; *seconds = mean seconds per call; returns the detections.
+int baseline_yolov5_i8(const int8_t* const* outs, const float* scales, const int32_t* zps, const int32_t* hs,
+                       const int32_t* ws, int na, int nc, const float* anchors, int input_h, int input_w, float conf,
+                       float iou_thr, int plus_one, int max_det, float* boxes, float* scores, int32_t* classes, int repeat, double* seconds) {
+    int kept = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeat; ++r) kept = baseline_yolov5_i8_once(outs, scales, zps, hs, ws, na, nc, anchors, input_h, input_w, conf, iou_thr, plus_one, max_det, boxes, scores, classes);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeat;
+    return kept;
+}
+
+// Runs the baseline `repeat` times; *seconds = mean seconds per call; returns the detections.
+int baseline_yolox_i8(const int8_t* p, float scale, int zp, int n, int nc, int input_h, int input_w, float conf,
+                      float iou_thr, int plus_one, int max_det, float* boxes, float* scores, int32_t* classes, int repeat, double* seconds) {
+    int kept = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeat; ++r) kept = baseline_yolox_i8_once(p, scale, zp, n, nc, input_h, input_w, conf, iou_thr, plus_one, max_det, boxes, scores, classes);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeat;
+    return kept;
+}
+
+// Runs the baseline `repeat` times; *seconds = mean seconds per call; returns the detections.
+int baseline_flat_f32(const float* p, int rows, int n, float conf, float iou_thr, int plus_one, int max_det,
+                      float* boxes, float* scores, int32_t* classes, int repeat, double* seconds) {
+    int kept = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < repeat; ++r) kept = baseline_flat_f32_once(p, rows, n, conf, iou_thr, plus_one, max_det, boxes, scores, classes);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeat;
+    return kept;
 }
 
 }  // extern "C"
