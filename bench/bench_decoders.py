@@ -8,7 +8,8 @@ from its description, see the file's header), compiled here with the system C++ 
 -O2 and called through ctypes; each baseline times itself in a C loop (no ctypes overhead in
 its figure). rknn_fast is timed from Python through a Decoder call (everything a caller pays:
 the C++-side checks, the kernel with the GIL released, the Detections object). Both sides get
-the same int8 (flat head: float32) outputs and are first checked to give the same detections
+the same int8 (flat head: float32) outputs; every figure is thread CPU time (the machine
+may be shared: wall time would count other processes) and are first checked to give the same detections
 (same count, classes and scores; boxes within 1e-3 px: the DFL exponentials come from a
 lookup table in rknn_fast and from expf in the baseline). NMS: class-aware, IoU > 0.45, legacy
 "+1" pixel convention (plus_one=True) like the demo.
@@ -62,13 +63,15 @@ def build_baseline() -> ctypes.CDLL:
 
 
 def med(fn, repeat: int, inner: int) -> float:
+    """Median thread CPU seconds per call (all sides are timed in thread CPU time, so that other
+    processes on a loaded machine do not count; C++ loops use CLOCK_THREAD_CPUTIME_ID)."""
     fn()
     ts = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         for _ in range(inner):
             fn()
-        ts.append((time.perf_counter() - t0) / inner)
+        ts.append((time.thread_time() - t0) / inner)
     return statistics.median(ts)
 
 

@@ -86,6 +86,10 @@ DetectPlan::DetectPlan(DetectPlanSpec spec) : spec_(std::move(spec)) {
 
 void DetectPlan::run(const void* const* data, Candidates& out, const Unletterbox& ub) const {
     Candidates cand;
+    cand.boxes.reserve(256);
+    cand.scores.reserve(64);
+    cand.class_ids.reserve(64);
+    cand.anchor_index.reserve(64);
     const auto view_at = [&](size_t i) {
         TensorView v = spec_.arrays[i].view;
         v.data = data[i];
@@ -147,6 +151,10 @@ void select_candidates(const Candidates& cand, const NmsParams& nms_params, bool
         return;
     }
     std::vector<int64_t> keep;
+    out.boxes.reserve(cand.boxes.size());
+    out.scores.reserve(cand.scores.size());
+    out.class_ids.reserve(cand.class_ids.size());
+    out.anchor_index.reserve(cand.anchor_index.size());
     NmsParams p = nms_params;
     p.score_threshold = -std::numeric_limits<float>::infinity();
     nms(cand.boxes.data(), cand.scores.data(), class_agnostic ? nullptr : cand.class_ids.data(), cand.size(), p,

@@ -409,45 +409,42 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     const auto sthr = key_threshold<S>(prm.conf, br.score_sum);
                     const S* ps = static_cast<const S*>(br.score_sum.data);
                     const TensorView& ssv = br.score_sum;
+                    const auto gate_key = [&](int64_t i) {
+                        return Elem<S>::key(ps[(i / w) * ssv.stride_h + (i % w) * ssv.stride_w]);
+                    };
+                    // Cells passing the gate, in increasing order (int8 planes: SIMD scan).
+                    std::vector<int64_t> pass;
+                    bool scanned = false;
                     if constexpr (std::is_same_v<S, int8_t>) {
-                        if (ssv.stride_w == 1 && ssv.stride_h == w) {  // one contiguous plane
-                            std::vector<int64_t> pass;
+                        if (ssv.stride_w == 1 && ssv.stride_h == w) {
                             scan_ge_i8(ps, h * w, sthr, 0, pass);
-                            if (static_cast<int64_t>(pass.size()) * 16 > h * w) {
-                                // Many cells pass the gate (real heads: the background's class
-                                // probabilities add up): a vectorized class maximum over whole
-                                // planes beats one strided class vector per cell. The gate is
-                                // then applied to the cells the maximum selects: same result.
-                                std::vector<int64_t> cells;
-                                std::vector<typename Elem<T>::Key> best;
-                                std::vector<int32_t> best_c;
-                                argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
-                                for (size_t u = 0; u < cells.size(); ++u) {
-                                    if (!(ps[cells[u]] >= sthr)) continue;
-                                    emit(cells[u] / w, cells[u] % w, best[u], best_c[u]);
-                                }
-                                return;
-                            }
-                            for (const int64_t i : pass) {
-                                const int64_t y = i / w, x = i % w;
-                                int64_t c;
-                                const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
-                                if (c < 0 || !(best >= kthr)) continue;
-                                emit(y, x, best, c);
-                            }
-                            return;
+                            scanned = true;
                         }
                     }
-                    for (int64_t y = 0; y < h; ++y) {
-                        for (int64_t x = 0; x < w; ++x) {
-                            const auto sv =
-                                Elem<S>::key(ps[y * br.score_sum.stride_h + x * br.score_sum.stride_w]);
-                            if (!(sv >= sthr)) continue;
-                            int64_t c;
-                            const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
-                            if (c < 0 || !(best >= kthr)) continue;
-                            emit(y, x, best, c);
+                    if (!scanned)
+                        for (int64_t i = 0; i < h * w; ++i)
+                            if (gate_key(i) >= sthr) pass.push_back(i);
+                    if (static_cast<int64_t>(pass.size()) * 16 > h * w) {
+                        // Many cells pass the gate (real heads: the background's class
+                        // probabilities add up): a vectorized class maximum over whole planes
+                        // beats one class vector per cell. The gate is then applied to the
+                        // cells the maximum selects: the same candidates in the same order.
+                        std::vector<int64_t> cells;
+                        std::vector<typename Elem<T>::Key> best;
+                        std::vector<int32_t> best_c;
+                        argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
+                        for (size_t u = 0; u < cells.size(); ++u) {
+                            if (!(gate_key(cells[u]) >= sthr)) continue;
+                            emit(cells[u] / w, cells[u] % w, best[u], best_c[u]);
                         }
+                        return;
+                    }
+                    for (const int64_t i : pass) {
+                        const int64_t y = i / w, x = i % w;
+                        int64_t c;
+                        const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
+                        if (c < 0 || !(best >= kthr)) continue;
+                        emit(y, x, best, c);
                     }
                 });
             } else {
