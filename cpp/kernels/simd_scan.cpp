@@ -26,6 +26,10 @@ void max_scalar(const int8_t* row, int8_t* best, int64_t n) {
     for (int64_t i = 0; i < n; ++i) best[i] = row[i] > best[i] ? row[i] : best[i];
 }
 
+void max_planes_scalar(const int8_t* planes, int64_t stride, int64_t np, int8_t* best, int64_t n) {
+    for (int64_t k = 0; k < np; ++k) max_scalar(planes + k * stride, best, n);
+}
+
 // Appends base + i0 + bit for every set bit of mask, lowest first.
 template <typename M>
 inline void push_bits(M mask, int64_t at, std::vector<int64_t>& out) {
@@ -60,6 +64,19 @@ void max_sse2(const int8_t* row, int8_t* best, int64_t n) {
     max_scalar(row + i, best + i, n - i);
 }
 
+void max_planes_sse2(const int8_t* planes, int64_t stride, int64_t np, int8_t* best, int64_t n) {
+    const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i m = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best + i)), bias);
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + k * stride + i)),
+                                              bias));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), _mm_xor_si128(m, bias));
+    }
+    if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
+}
+
 // ---------------------------------------------------------------------------- AVX2 (run-time checked)
 __attribute__((target("avx2"))) void scan_avx2(const int8_t* p, int64_t n, int8_t thr, int64_t base,
                                                std::vector<int64_t>& out) {
@@ -88,6 +105,23 @@ __attribute__((target("avx2"))) void max_avx2(const int8_t* row, int8_t* best, i
     }
     max_scalar(row + i, best + i, n - i);
 }
+__attribute__((target("avx2"))) void max_planes_avx2(const int8_t* planes, int64_t stride, int64_t np, int8_t* best,
+                                                     int64_t n) {
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(best + i));
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm256_max_epi8(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(planes + k * stride + i)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(best + i), m);
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(best + i));
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm_max_epi8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + k * stride + i)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), m);
+    }
+    if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
+}
 #endif
 
 #ifdef RKNN_FAST_SCAN_NEON
@@ -105,6 +139,15 @@ void scan_neon(const int8_t* p, int64_t n, int8_t thr, int64_t base, std::vector
         }
     }
     scan_scalar(p + i, n - i, thr, base + i, out);
+}
+void max_planes_neon(const int8_t* planes, int64_t stride, int64_t np, int8_t* best, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        int8x16_t m = vld1q_s8(best + i);
+        for (int64_t k = 0; k < np; ++k) m = vmaxq_s8(m, vld1q_s8(planes + k * stride + i));
+        vst1q_s8(best + i, m);
+    }
+    if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
 }
 void max_neon(const int8_t* row, int8_t* best, int64_t n) {
     int64_t i = 0;
@@ -209,6 +252,19 @@ void max_i8(const int8_t* row, int8_t* best, int64_t n) {
         case SimdLevel::Neon: return max_neon(row, best, n);
 #endif
         default: return max_scalar(row, best, n);
+    }
+}
+
+void max_planes_i8(const int8_t* planes, int64_t stride, int64_t n_planes, int8_t* best, int64_t n) {
+    switch (simd_level()) {
+#ifdef RKNN_FAST_SCAN_X86
+        case SimdLevel::Avx2: return max_planes_avx2(planes, stride, n_planes, best, n);
+        case SimdLevel::Sse2: return max_planes_sse2(planes, stride, n_planes, best, n);
+#endif
+#ifdef RKNN_FAST_SCAN_NEON
+        case SimdLevel::Neon: return max_planes_neon(planes, stride, n_planes, best, n);
+#endif
+        default: return max_planes_scalar(planes, stride, n_planes, best, n);
     }
 }
 

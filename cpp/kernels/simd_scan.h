@@ -35,4 +35,8 @@ void scan_ge_i8(const int8_t* p, int64_t n, int32_t thr, int64_t base, std::vect
 // best[i] = max(best[i], row[i]) for i in [0, n).
 void max_i8(const int8_t* row, int8_t* best, int64_t n);
 
+// best[i] = max(best[i], planes[k * stride + i]) for k in [0, n_planes), i in [0, n): the
+// running maximum over several planes in one call (one dispatch, best kept in registers).
+void max_planes_i8(const int8_t* planes, int64_t stride, int64_t n_planes, int8_t* best, int64_t n);
+
 }  // namespace rknn_fast::kernels
