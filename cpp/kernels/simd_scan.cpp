@@ -156,7 +156,7 @@ void max_neon(const int8_t* row, int8_t* best, int64_t n) {
 }
 #endif
 
-bool cpu_has_avx2() {
+[[maybe_unused]] bool cpu_has_avx2() {
 #ifdef RKNN_FAST_SCAN_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
