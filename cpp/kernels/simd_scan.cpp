@@ -74,6 +74,15 @@ void max_planes_sse2(const int8_t* planes, int64_t stride, int64_t np, int8_t* b
                                               bias));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), _mm_xor_si128(m, bias));
     }
+    if (i < n && n >= 16) {  // overlapping last vector (a maximum is idempotent)
+        i = n - 16;
+        __m128i m = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best + i)), bias);
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + k * stride + i)),
+                                              bias));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), _mm_xor_si128(m, bias));
+        return;
+    }
     if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
 }
 
@@ -114,11 +123,29 @@ __attribute__((target("avx2"))) void max_planes_avx2(const int8_t* planes, int64
             m = _mm256_max_epi8(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(planes + k * stride + i)));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(best + i), m);
     }
+    // Tail: one more vector ending at n, overlapping columns already done (a maximum is
+    // idempotent, so recomputing them changes nothing); scalar only below 16 columns.
+    if (i < n && n >= 32) {
+        i = n - 32;
+        __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(best + i));
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm256_max_epi8(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(planes + k * stride + i)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(best + i), m);
+        return;
+    }
     for (; i + 16 <= n; i += 16) {
         __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(best + i));
         for (int64_t k = 0; k < np; ++k)
             m = _mm_max_epi8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + k * stride + i)));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), m);
+    }
+    if (i < n && n >= 16) {
+        i = n - 16;
+        __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(best + i));
+        for (int64_t k = 0; k < np; ++k)
+            m = _mm_max_epi8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + k * stride + i)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(best + i), m);
+        return;
     }
     if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
 }
@@ -146,6 +173,13 @@ void max_planes_neon(const int8_t* planes, int64_t stride, int64_t np, int8_t* b
         int8x16_t m = vld1q_s8(best + i);
         for (int64_t k = 0; k < np; ++k) m = vmaxq_s8(m, vld1q_s8(planes + k * stride + i));
         vst1q_s8(best + i, m);
+    }
+    if (i < n && n >= 16) {  // overlapping last vector (a maximum is idempotent)
+        i = n - 16;
+        int8x16_t m = vld1q_s8(best + i);
+        for (int64_t k = 0; k < np; ++k) m = vmaxq_s8(m, vld1q_s8(planes + k * stride + i));
+        vst1q_s8(best + i, m);
+        return;
     }
     if (i < n) max_planes_scalar(planes + i, stride, np, best + i, n - i);
 }

@@ -235,6 +235,7 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
                     best8[static_cast<size_t>(cell)] = m;
                 }
             }
+            cells.reserve(static_cast<size_t>(hw));
             scan_ge_i8(best8.data(), hw, thr, 0, cells);
             for (const int64_t i : cells) {
                 const int8_t b = best8[static_cast<size_t>(i)];
@@ -415,14 +416,17 @@ void dfl_expectation_quantized4(const TensorView& view, const DflExpTable& table
         for (int64_t b = 0; b < n; ++b) mk = std::max(mk, qk[b]);
         m[k] = mk;
     }
-    float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f}, acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    // One lane per side (GCC/Clang vector extension: SSE2, NEON or scalar code): lane k does
+    // exactly the scalar operations of side k, in the same order.
+    typedef float v4f __attribute__((vector_size(16)));
+    v4f sum = {0.0f, 0.0f, 0.0f, 0.0f}, acc = {0.0f, 0.0f, 0.0f, 0.0f};
+    const float* wt = table.weight;
     for (int64_t b = 0; b < n; ++b) {
         const float fb = static_cast<float>(b);
-        for (int k = 0; k < 4; ++k) {
-            const float e = table.weight[m[k] - q[k][b]];
-            sum[k] += e;
-            acc[k] += e * fb;
-        }
+        const v4f e = {wt[m[0] - q[0][b]], wt[m[1] - q[1][b]], wt[m[2] - q[2][b]], wt[m[3] - q[3][b]]};
+        const v4f vb = {fb, fb, fb, fb};
+        sum += e;
+        acc += e * vb;
     }
     for (int k = 0; k < 4; ++k) out[k] = acc[k] / sum[k];
 }
@@ -458,6 +462,7 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     };
                     // Cells passing the gate, in increasing order (int8 planes: SIMD scan).
                     std::vector<int64_t> pass;
+                    pass.reserve(static_cast<size_t>(h * w));
                     bool scanned = false;
                     if constexpr (std::is_same_v<S, int8_t>) {
                         if (ssv.stride_w == 1 && ssv.stride_h == w) {
