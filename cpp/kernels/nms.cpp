@@ -47,7 +47,7 @@ struct KeptSet {
         const float* __restrict kx2 = x2;
         const float* __restrict ky2 = y2;
         const float* __restrict ka = area;
-        constexpr size_t kChunk = 64;  // early exit between chunks
+        constexpr size_t kChunk = 16;  // early exit between chunks
         for (size_t s = 0; s < m; s += kChunk) {
             const size_t e = std::min(m, s + kChunk);
             int hit = 0;

@@ -627,7 +627,13 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
             gh = static_cast<int64_t>(prm.input_h / s);
         };
         if (prm.grid_decode && n_strides > 0) level_dims(0);
-        for (int64_t i = 0; i < n; ++i) {
+        // Objectness gate first: one tight strided pass, then the (few) anchors that pass,
+        // in increasing order (the level walk below only moves forward).
+        std::vector<int64_t> gate;
+        gate.reserve(256);
+        for (int64_t i = 0; i < n; ++i)
+            if (E::key(p[obj_base + i * v.stride_w]) >= kthr) gate.push_back(i);
+        for (const int64_t i : gate) {
             if (prm.grid_decode) {
                 while (level < n_strides && i >= level_start + gw * gh) {
                     level_start += gw * gh;
