@@ -29,6 +29,18 @@ def quantize(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.
     return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
+def quantize_input(pixels_nhwc: np.ndarray, mean: Sequence[float], std: Sequence[float], scale: float,
+                   zero_point: int, dtype=np.int8) -> np.ndarray:
+    """The quantised form of a recorded NHWC input: per channel ``(x - mean) / std`` in float32,
+    then ``round_half_away(v / scale) + zero_point`` saturated to ``dtype`` (the runtime's
+    normalise-then-quantise step, written independently of the emulator)."""
+    v = (pixels_nhwc.astype(F32) - np.asarray(mean, F32)) / np.asarray(std, F32)
+    q = v.astype(np.float64) / np.float64(F32(scale))
+    r = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    info = np.iinfo(dtype)
+    return np.clip(r + zero_point, info.min, info.max).astype(dtype)
+
+
 def to_nc1hwc2(x: np.ndarray, c2: int, fill: float = 0) -> np.ndarray:
     """(1, C, H, W) -> (1, ceil(C/c2), H, W, c2); padded lanes hold ``fill``."""
     _, c, h, w = x.shape
