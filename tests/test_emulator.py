@@ -473,6 +473,24 @@ def test_golden_from_bytes_uses_RKNN_EMU_GOLDEN(lib: C.CDLL, monkeypatch: pytest
     assert E.counters(lib)["golden_runs"] == 2
 
 
+def test_golden_recorded_in_the_models_quantised_type(lib: C.CDLL, tmp_path: Path) -> None:
+    """A golden record whose input is INT8 (the model's quantised type, e.g. recorded from a
+    runtime fed pre-quantised values) holds quantised values, like a caller's INT8 input: it
+    matches the same pixels given as UINT8 and the same INT8 values."""
+    ins, outs = golden_records()[0]
+    q = ref.quantize_input(ins[0], [0, 0, 0], [255, 255, 255], 1 / 255, -128)
+    assert np.array_equal(q, (ins[0].astype(np.int16) - 128).astype(np.int8))
+    path = tmp_path / "int8.golden"
+    write_golden(path, [([(q.transpose(0, 3, 1, 2).copy(), "NCHW")], [outs[0]])])
+    E.control(lib, f"set golden={path}")
+    with Session(lib, TINY.read_bytes()) as s:
+        assert s.set_input(ins[0], U8, NHWC) == 0 and s.run() == 0
+        np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+        assert s.set_input(q, I8, NHWC) == 0 and s.run() == 0
+        np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+    assert E.counters(lib)["golden_runs"] == 2
+
+
 def test_synthetic_outputs_follow_the_documented_rule(lib: C.CDLL) -> None:
     rng = np.random.default_rng(7)
     x = rng.integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
