@@ -105,9 +105,15 @@ def prepare_input(spec: _InputSpec, a: Any, data_format: Optional[str]) -> Tuple
         fmt = spec.fmt
     shape = a.shape
     if shape != want and not (len(want) > 1 and want[0] == 1 and shape == want[1:]):
+        hint = ""
+        if spec.image and data_format != "nchw" and len(shape) in (3, 4) and shape[-1] == want[-1]:
+            # A frame of another size: resizing is the caller's job at this level.
+            hint = (f" (resize the frame first: `img, transform = rknn_fast.letterbox(frame, ({want[1]}, "
+                    f"{want[2]}))` keeps its aspect ratio; or use a pipeline such as rknn_fast.Detector, "
+                    "which letterboxes every frame and maps the results back to its pixels)")
         raise ValueError(f"input {spec.index} ({spec.name}): expected shape {want}"
                          + (f" or {want[1:]}" if len(want) > 1 and want[0] == 1 else "")
-                         + f", got {shape}")
+                         + f", got {shape}" + hint)
     if not a.flags.c_contiguous:
         raise ValueError(f"input {spec.index} ({spec.name}): expected a C-contiguous array, got a "
                          "non-contiguous one (use numpy.ascontiguousarray)")

@@ -26,15 +26,15 @@ its logical layout (NCHW for 4-D); ``float_outputs=True`` gives float32.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import weakref
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
-from .errors import ModelClosedError, RknnError, error_class
+from . import _core, _synthetic
+from ._init_errors import explain_init_error, read_summary
+from .errors import ModelClosedError, RknnError
 from .info import TensorInfo
 from ._io import (_FMT_NAMES, _FMT_NC1HWC2, _FMT_NCHW, _FMT_NHWC, _KIND_NATIVE, _KIND_NATIVE_NHWC, _KIND_NORMAL,
                   _TYPE_TO_DTYPE, _TYPE_UINT8, _InputSpec, _c_strides, _make_converter, _tensor_info,
@@ -57,7 +57,9 @@ CORE_MASKS: Dict[str, int] = {
 }
 _NPU_CORES = {"rk3588": 3, "rk3576": 2}  # every other RKNPU2 SoC has one core
 
-_EMULATOR_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "librknnrt_emulator.so")
+# Installed beside the extension module: the package folder of a wheel, the build tree of an
+# editable install (`pip install --no-build-isolation -e .`), where python/rknn_fast has no copy.
+_EMULATOR_PATH = os.path.join(os.path.dirname(os.path.abspath(_core.__file__)), "librknnrt_emulator.so")
 
 PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
@@ -88,17 +90,7 @@ def _read_model(model: PathOrBytes) -> Tuple[bytes, Optional[str]]:
 
 def _file_summary(data: bytes) -> Optional[Dict[str, Any]]:
     """The .rknn reader's view of the file (no runtime needed); None if it cannot parse it."""
-    try:
-        return _core.parse_rknn(data)
-    except Exception:  # a file the reader does not understand may still load in the runtime
-        return None
-
-
-def _version_tuple(text: str) -> Tuple[int, ...]:
-    m = re.match(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
-    if not m:
-        return ()
-    return tuple(int(g) for g in m.groups() if g is not None)
+    return read_summary(data)[0]
 
 
 def platform_cores(platform: Optional[str]) -> Optional[int]:
@@ -169,6 +161,20 @@ class Model:
         async_mode: ``RKNN_FLAG_ASYNC_MASK`` (outputs lag one frame; copy mode).
         collect_perf: ``RKNN_FLAG_COLLECT_PERF_MASK`` (per-layer times in :meth:`benchmark`).
         flags: extra raw ``rknn_init`` flag bits.
+
+    Attributes:
+        inputs: one :class:`~rknn_fast.TensorInfo` per model input, in API order: ``name``,
+            ``shape`` (NHWC ``(1, H, W, C)`` for image inputs), ``dtype``, ``layout``,
+            ``native_shape``/``native_layout``, ``qnt_type``, ``scale``, ``zero_point`` and byte
+            sizes, as the runtime reports them.
+        outputs: the same for each output (``shape`` NCHW for 4-D outputs; ``native_shape``
+            NC1HWC2 ``(N, C1, H, W, C2)`` where the NPU keeps that layout).
+        sdk_version: :class:`SdkVersion` ``(api, driver)``: the runtime's API version and the
+            NPU kernel driver's version (``RKNN_QUERY_SDK_VERSION``; the emulator reports its own).
+        mem_size: the runtime's memory report (``total_weight_size``, ``total_internal_size``...,
+            bytes), None when the runtime does not answer it.
+        custom_string: the string stored in the model at conversion ("" if none).
+        runtime_path: path of the librknnrt (or emulator) that was loaded.
     """
 
     def __init__(
@@ -186,6 +192,7 @@ class Model:
         flags: int = 0,
     ) -> None:
         self._sess: Any = None  # set last: a failed __init__ leaves a closed Model
+        self._emu_watch: Optional[_synthetic.Watch] = None
         self._fast_run: Optional[Callable[[], List[np.ndarray]]] = None
         if priority not in _FLAG_PRIORITY:
             raise ValueError(f"expected priority in {sorted(_FLAG_PRIORITY)}, got {priority!r}")
@@ -203,7 +210,7 @@ class Model:
             raise TypeError(f"expected runtime as a path or 'emulator', got {type(runtime).__name__}")
 
         data, self._path = _read_model(model)
-        self._summary = _file_summary(data)
+        self._summary, reader_error = read_summary(data)
         platform = self.target_platform
         mask = parse_core_mask(core_mask, platform)
 
@@ -217,7 +224,7 @@ class Model:
             # From a path, the runtime gets the path (rknn_init's file form), from bytes the bytes.
             sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
-            raise self._explain_init_error(e) from None
+            raise explain_init_error(e, self._summary, reader_error, self._path) from None
         try:
             self._open(sess, mask, platform, output_layout, zero_copy, float_outputs)
         except BaseException:
@@ -255,6 +262,8 @@ class Model:
         self.runtime_path: str = sess.runtime_path
 
         self._sess = sess
+        # On the emulator: an EmulatorWarning the first time a run's outputs are synthetic.
+        self._emu_watch = _synthetic.Watch(sess.runtime_path, self._path) if sess.is_emulator else None
         self._want_float = [self._float_outputs] * sess.n_outputs
         if self._zero_copy:
             self._setup_zero_copy()
@@ -263,6 +272,8 @@ class Model:
                 # a new list of the prebuilt views (no Python frame; with arguments it calls
                 # Model.run). It references the Model weakly: no cycle through __dict__.
                 runner = sess.bound_runner(tuple(self._outputs), Model.run, weakref.ref(self))
+                if self._emu_watch is not None and not self._emu_watch.done:
+                    runner = self._emu_watch.wrap(self, runner)
                 self._fast_run = runner
                 if type(self).run is Model.run:  # a subclass's own run() stays in charge
                     self.__dict__["run"] = runner
@@ -270,31 +281,6 @@ class Model:
             self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
 
     # ------------------------------------------------------------------ construction helpers
-
-    def _explain_init_error(self, e: RknnError) -> RknnError:
-        """Adds what the file says to an rknn_init failure (version or platform mismatch)."""
-        s = self._summary
-        hints = []
-        if s is not None:
-            toolkit = s.get("toolkit_version") or ""
-            platform = s.get("target_platform") or ""
-            runtime_version = ""
-            m = re.search(r"librknnrt version ([^)\s]+)", str(e))
-            if m:
-                runtime_version = m.group(1)
-            tk, rt = _version_tuple(toolkit), _version_tuple(runtime_version)
-            if tk and rt and tk[:2] > rt[:2]:
-                hints.append(
-                    f"the model was converted by rknn-toolkit2 {toolkit}, newer than this librknnrt "
-                    f"{runtime_version}: install librknnrt >= {'.'.join(map(str, tk))} or convert the "
-                    "model with a toolkit matching the runtime")
-            if e.code == -13 or (e.code in (-1, -6) and platform):
-                hints.append(f"the model targets {platform or 'an unknown platform'}"
-                             + (f" (toolkit {toolkit})" if toolkit else ""))
-        if not hints:
-            return e
-        cls = error_class(e.code) if e.code is not None else type(e)
-        return cls(f"{e} -- " + "; ".join(hints), api=e.api, code=e.code)
 
     def _new_output(self, i: int) -> np.ndarray:
         info = self.outputs[i]
@@ -563,7 +549,11 @@ class Model:
                         self._bytes_copied += conv.out.nbytes
                 result.extend([o.copy() for o in self._outputs] if copy else self._outputs)
 
+            watch = self._emu_watch
+            mark = watch.mark() if watch is not None else -1
             sess.run_bound(before if inputs else None, after)
+            if watch is not None:
+                watch.check(mark)
             return result
         if len(inputs) != len(specs):
             raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
@@ -584,7 +574,11 @@ class Model:
             types.append(t)
             fmts.append(f)
         outs = [np.empty_like(o) for o in self._out_arrays] if copy else self._out_arrays
+        watch = self._emu_watch
+        mark = watch.mark() if watch is not None else -1
         sess.run_copy(arrays, types, fmts, outs, self._want_float, passes)
+        if watch is not None:
+            watch.check(mark)
         return list(outs)
 
     def _write_inputs(self, prepared: List[Tuple[np.ndarray, int, int]]) -> None:
