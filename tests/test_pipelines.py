@@ -487,7 +487,9 @@ def _doc_snippets():
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-@pytest.mark.parametrize("code", _doc_snippets(), ids=lambda c: c.splitlines()[2].strip()[:30])
+@pytest.mark.parametrize("code", _doc_snippets(),
+                         ids=lambda c: next(ln for ln in c.splitlines() if "rknn_fast." in ln and "import" not in ln)
+                         .strip()[:30])
 def test_docs_snippets_run(emu, data_dir, tmp_path, monkeypatch, capsys, code):
     """Every snippet of docs/pipelines.md runs as written (fixture paths resolved, pictures
     written to a temporary directory) and every run replays a golden record."""

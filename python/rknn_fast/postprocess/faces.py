@@ -150,7 +150,8 @@ def decode_blazeface(
     a = blazeface_anchors(input_size) if anchors is None else np.asarray(anchors, np.float32)
     if a.shape != (r.shape[0], 4) or s.shape[0] != r.shape[0]:
         raise ValueError(f"expected {a.shape[0]} anchors, regressors and scores, got {r.shape[0]} and {s.shape[0]}")
-    prob = 1.0 / (1.0 + np.exp(-np.clip(s, -100.0, 100.0)))
+    with np.errstate(over="ignore"):  # exp(100) is inf in float32: the probability is 0 then
+        prob = 1.0 / (1.0 + np.exp(-np.clip(s, -100.0, 100.0)))
     sel = np.flatnonzero(prob >= conf)
     r, a, prob = r[sel], a[sel], prob[sel].astype(np.float32)
     inv = 1.0 / float(input_size)
