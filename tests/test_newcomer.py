@@ -56,6 +56,26 @@ def test_replayed_outputs_do_not_warn(zero_copy):
             m.run(np.zeros_like(x))
 
 
+def test_after_many_recorded_runs_the_check_is_sampled():
+    from rknn_fast import _synthetic
+    from rknn_fast.golden import read_golden
+
+    x = read_golden(MODELS / "tiny_conv_rk3588_i8.golden")[0][0][0]
+    with rknn_fast.Model(MODELS / "tiny_conv_rk3588_i8.rknn", runtime="emulator") as m:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", rknn_fast.EmulatorWarning)
+            for _ in range(_synthetic.EVERY + 3):
+                m.run(x)  # recorded: never a warning
+        seen = 0
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always", rknn_fast.EmulatorWarning)
+            for i in range(2 * _synthetic.EVERY):
+                m.run(np.zeros_like(x))
+                if rec and not seen:
+                    seen = i + 1
+        assert 1 <= seen <= _synthetic.EVERY and len(rec) == 1  # within EVERY runs, once
+
+
 def test_zero_copy_fast_path_warns_then_runs_bare():
     with rknn_fast.Model(MODELS / "tiny_conv_rk3588_i8.rknn", runtime="emulator", zero_copy=True) as m:
         with pytest.warns(rknn_fast.EmulatorWarning):
