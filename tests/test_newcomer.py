@@ -129,6 +129,15 @@ def test_model_on_invalid_files_names_the_reason(tmp_path):
     t = _fails_with(good[:3000], tmp_path, "truncated .rknn file")
     assert re.search(r"announces a \d+-byte model but only \d+ bytes follow", t)
     assert str(tmp_path / "bad.rknn") in t
+    # A damaged inside (maybe a format the reader does not know): the runtime's words stay, the
+    # reader's reason is added.
+    bad = bytearray(good)
+    bad[68:72] = b"XXXX"  # the FlatBuffer's file identifier
+    (tmp_path / "inside.rknn").write_bytes(bytes(bad))
+    with pytest.raises(rknn_fast.errors.RknnModelInvalidError) as e:
+        rknn_fast.Model(tmp_path / "inside.rknn", runtime="emulator")
+    assert str(e.value).startswith("rknn_init failed") and "rknn_fast's .rknn reader: " in str(e.value)
+    assert "file identifier is not 'RKNN'" in str(e.value)
     # From bytes too (no path to name).
     with pytest.raises(rknn_fast.errors.RknnModelInvalidError, match="truncated .rknn file"):
         rknn_fast.Model(good[:3000], runtime="emulator")

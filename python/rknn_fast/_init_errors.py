@@ -15,6 +15,10 @@ from . import _core
 from .errors import RknnError, RuntimeNotFoundError, code_name, error_class
 
 
+#: Reader reasons that settle it: the file is not a (whole) .rknn file, whatever the runtime.
+_DEFINITE = ("not a .rknn file", "truncated .rknn file")
+
+
 def read_summary(data: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The reader's view of the file and, when it cannot parse it, its reason (else None).
 
@@ -41,6 +45,9 @@ def explain_init_error(e: RknnError, summary: Optional[Dict[str, Any]], reader_e
         return e  # no runtime was loaded: that is the problem to fix first
     cls = error_class(e.code) if e.code is not None else type(e)
     if summary is None and reader_error:
+        if not reader_error.startswith(_DEFINITE):
+            # Maybe a format this reader does not know: keep the runtime's words, add the reader's.
+            return cls(f"{e} -- rknn_fast's .rknn reader: {reader_error}", api=e.api, code=e.code)
         where = f"{path}: " if path else ""
         code = f": {code_name(e.code)} ({e.code})" if e.code is not None else ""
         return cls(f"rknn_init failed{code}: {where}{reader_error}", api=e.api, code=e.code)
