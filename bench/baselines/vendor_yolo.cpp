@@ -13,7 +13,8 @@
 //     which can differ by one LSB) and pass with >=;
 //   * the DFL softmax subtracts the maximum (the demo does not; same value up to float rounding);
 //   * boxes are kept as x1, y1, x2, y2 (the demo keeps x, y, w, h), ties in the sort keep the
-//     lower candidate first.
+//     lower candidate first, and degenerate boxes (width or height <= 0) are dropped before NMS
+//     as rknn_fast does.
 // C ABI so that ctypes can call it; NCHW int8 inputs only.
 #include <algorithm>
 #include <ctime>
@@ -55,6 +56,8 @@ float iou(const Cand& a, const Cand& b, float one) {
 
 int nms_and_write(std::vector<Cand>& c, float iou_thr, int plus_one, int max_det, float* boxes, float* scores,
                   int32_t* classes) {
+    c.erase(std::remove_if(c.begin(), c.end(), [](const Cand& x) { return !(x.x2 > x.x1 && x.y2 > x.y1); }),
+            c.end());
     std::vector<int> order(c.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int a, int b) {
