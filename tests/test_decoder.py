@@ -321,3 +321,21 @@ def test_detector_uses_prepared_decoder(models_dir, data_dir):
                              transform=t)
         same(first, want)
         same(det(frame), want)
+
+
+@pytest.mark.parametrize("name, image", [("yolov8_seg_rk3588_i8", "coffee.png")])
+def test_instance_segmenter_uses_prepared_decoder(models_dir, data_dir, name, image):
+    import cv2
+
+    from rknn_fast.postprocess import decode_yolov8_seg
+
+    frame = cv2.imread(str(data_dir / "images" / image))
+    with rknn_fast.InstanceSegmenter(models_dir / f"{name}.rknn", runtime="emulator") as seg:
+        got, cmap = seg(frame, class_map=True)
+        assert seg._decoder.planned and len(got) > 0
+        outs, t = seg.infer(frame)
+        want, want_map = decode_yolov8_seg(outs, seg.model.outputs, conf=seg.conf, iou=seg.iou, transform=t,
+                                           input_size=seg.input_size, class_map=True)
+        same(got, want)
+        np.testing.assert_array_equal(got.masks, want.masks)
+        np.testing.assert_array_equal(cmap, want_map)
