@@ -85,11 +85,8 @@ DetectPlan::DetectPlan(DetectPlanSpec spec) : spec_(std::move(spec)) {
 }
 
 void DetectPlan::run(const void* const* data, Candidates& out, const Unletterbox& ub) const {
-    Candidates cand;
-    cand.boxes.reserve(256);
-    cand.scores.reserve(64);
-    cand.class_ids.reserve(64);
-    cand.anchor_index.reserve(64);
+    static thread_local Candidates cand;  // per-thread scratch, reused from call to call
+    cand.clear();
     const auto view_at = [&](size_t i) {
         TensorView v = spec_.arrays[i].view;
         v.data = data[i];

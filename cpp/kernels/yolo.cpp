@@ -217,12 +217,15 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
                             v.stride_c1 >= h * w * v.c2;
         if (planar || blocks) {
             const int64_t hw = h * w;
-            std::vector<int8_t> best8(static_cast<size_t>(hw), std::numeric_limits<int8_t>::min());
+            // Per-thread scratch, reused from call to call (no allocation per frame).
+            static thread_local std::vector<int8_t> best8;
+            best8.assign(static_cast<size_t>(hw), std::numeric_limits<int8_t>::min());
             if (planar) {
                 max_planes_i8(p + c0 * v.stride_c1, v.stride_c1, n, best8.data(), hw);
             } else {
                 const int64_t c2 = v.c2, first = c0 / c2, full = n / c2, rem = n % c2;
-                std::vector<int8_t> acc(static_cast<size_t>(hw * c2), std::numeric_limits<int8_t>::min());
+                static thread_local std::vector<int8_t> acc;
+                acc.assign(static_cast<size_t>(hw * c2), std::numeric_limits<int8_t>::min());
                 max_planes_i8(p + first * v.stride_c1, v.stride_c1, full, acc.data(), hw * c2);
                 if (rem) {
                     const int8_t* blk = p + (first + full) * v.stride_c1;
@@ -464,7 +467,8 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                         return Elem<S>::key(ps[(i / w) * ssv.stride_h + (i % w) * ssv.stride_w]);
                     };
                     // Cells passing the gate, in increasing order (int8 planes: SIMD scan).
-                    std::vector<int64_t> pass;
+                    static thread_local std::vector<int64_t> pass;  // per-thread scratch
+                    pass.clear();
                     pass.reserve(static_cast<size_t>(h * w));
                     bool scanned = false;
                     if constexpr (std::is_same_v<S, int8_t>) {
@@ -481,9 +485,9 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                         // probabilities add up): a vectorized class maximum over whole planes
                         // beats one class vector per cell. The gate is then applied to the
                         // cells the maximum selects: the same candidates in the same order.
-                        std::vector<int64_t> cells;
-                        std::vector<typename Elem<T>::Key> best;
-                        std::vector<int32_t> best_c;
+                        static thread_local std::vector<int64_t> cells;  // per-thread scratch
+                        static thread_local std::vector<typename Elem<T>::Key> best;
+                        static thread_local std::vector<int32_t> best_c;
                         argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
                         for (size_t u = 0; u < cells.size(); ++u) {
                             if (!(gate_key(cells[u]) >= sthr)) continue;
