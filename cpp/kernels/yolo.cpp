@@ -406,6 +406,17 @@ void dfl_expectation_quantized4(const TensorView& view, const DflExpTable& table
         int32_t* qk = q[k];
         if (view.c2 == 1) {
             const int64_t base = k * reg_max * view.stride_c1 + cell;
+            if (is_signed && n == 16) {  // the usual reg_max: fixed trip count, max on the fly
+                const int8_t* p = static_cast<const int8_t*>(view.data) + base;
+                const int64_t st = view.stride_c1;
+                for (int b = 0; b < 16; ++b) {
+                    const int32_t v = p[b * st];
+                    qk[b] = v;
+                    mk = v > mk ? v : mk;
+                }
+                m[k] = mk;
+                continue;
+            }
             if (is_signed) {
                 const int8_t* p = static_cast<const int8_t*>(view.data) + base;
                 for (int64_t b = 0; b < n; ++b) qk[b] = p[b * view.stride_c1];
