@@ -346,6 +346,8 @@ class ImagePipeline:
         pool after finishing the frames in flight). Idempotent."""
         with self._lock:  # waits for a call in flight
             self._closed = True
+            if self.model.zero_copy:  # the view would keep the closed context's buffer alive
+                self._buffer = np.empty((0,), np.uint8)
         if self._pool is not None:
             self._pool.close()
         if self._owns:
