@@ -8,7 +8,7 @@ YOLOv5, YOLOX). Boxes come back in the pixels of the frame passed in.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from .postprocess.detection import (decode, decode_yolov5, decode_yolov8, decode
 from .results import Detections, LetterboxTransform
 
 _HEADS = ("auto", "yolov8", "flat", "yolov5", "yolox")
-_DECODERS = {"yolov8": decode_yolov8, "flat": decode_yolov8_flat, "yolov5": decode_yolov5, "yolox": decode_yolox}
+_DECODERS: Dict[str, Callable[..., Any]] = {"yolov8": decode_yolov8, "flat": decode_yolov8_flat, "yolov5": decode_yolov5, "yolox": decode_yolox}
 # Decoder arguments the Detector sets itself.
 _RESERVED = ("outputs", "output", "infos_or_qparams", "info", "conf", "iou", "max_detections", "class_agnostic",
              "transform", "names")

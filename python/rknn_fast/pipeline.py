@@ -193,7 +193,7 @@ class ImagePipeline:
                              reserved: Sequence[str]) -> None:
         """TypeError naming the pipeline unless every key is an argument of the decoder(s)
         that the pipeline does not set itself (``reserved``)."""
-        accepted: set = set()
+        accepted: set[str] = set()
         for fn in decoders:
             params = inspect.signature(fn).parameters.values()
             accepted |= {p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}

@@ -14,7 +14,7 @@ input buffer, run, decode; context manager; ``close()``) with the decoder of one
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -156,7 +156,8 @@ class InstanceSegmenter(ImagePipeline):
                 raise ValueError(f"expected {counts[head]} 4-D outputs for a {head}-seg head, got {shapes}")
             if shapes[-1][1] != 32:
                 raise ValueError(f"expected prototypes (1, 32, H, W) as the last output, got {shapes[-1]}")
-            decoders = [decode_yolov8_seg, decode_yolov8] if head == "yolov8" else [decode_yolov5_seg, decode_yolov5]
+            decoders: List[Callable[..., Any]] = ([decode_yolov8_seg, decode_yolov8] if head == "yolov8"
+                                                  else [decode_yolov5_seg, decode_yolov5])
             self._check_decode_kwargs(decode_kwargs, decoders, (
                 "outputs", "infos_or_qparams", "conf", "iou", "max_detections", "transform", "input_size", "names",
                 "class_map", "detect_options"))
