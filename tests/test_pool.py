@@ -279,3 +279,27 @@ def test_resolve_cores():
     for bad in (0, 4, [3], [], "some", True):
         with pytest.raises((ValueError, TypeError)):
             resolve_cores(bad, "rk3588")
+
+
+def test_emulated_npu_time_is_a_wait_and_cores_overlap(models_dir):
+    """The emulator holds a core for the NPU time without burning CPU, and runs on different
+    cores overlap: what makes the pool's speedups measurable on x86."""
+    import resource
+
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    frames = _frames(6, seed=12)
+    emulator.set_npu_time_us(50000)
+    with Pool(models_dir / RK3588, runtime="emulator") as pool:
+        emulator.reset_counters()
+        c0 = cpu()
+        assert len(list(pool.map(frames))) == 6
+        used = cpu() - c0
+        st = pool.stats()
+    c = emulator.counters()
+    assert c["max_concurrent_runs"] == 3 and sum(c["core_runs"]) == 6 and min(c["core_runs"]) >= 1
+    assert used < 0.1  # 6 runs x 50 ms of "NPU" = 0.3 s waited, not computed
+    assert all(ctx["busy_s"] >= 0.1 for ctx in st["contexts"])
+    assert all(0.0 < core["busy"] <= 1.0 for core in st["cores"].values())

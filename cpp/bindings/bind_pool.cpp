@@ -325,7 +325,8 @@ void bind_pool(py::module_& m) {
         .def_property_readonly("queued", [](PyPool& p) { return p.pool().queued(); })
         .def_property_readonly("running", [](PyPool& p) { return p.pool().running(); })
         .def("session", [](PyPool& p, size_t i) { return p.pool().session(i); }, py::arg("index"))
-        .def("stats", &PyPool::stats);
+        .def("stats", &PyPool::stats)
+        .def("core_busy_ns", [](PyPool& p) { return p.pool().core_busy_ns(); });
 }
 
 }  // namespace rknn_fast::bindings

@@ -1,6 +1,7 @@
 #include "runtime/pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "runtime/context.h"
@@ -27,6 +28,15 @@ Pool::Pool(std::vector<std::shared_ptr<Session>> sessions, std::vector<int> core
         stats_[i].index = i;
         stats_[i].core = cores_[i];
         stats_[i].latency_ns.reserve(kLatencySamples);
+    }
+    for (size_t i = 0; i < cores_.size(); ++i) {
+        auto it = std::find_if(core_busy_.begin(), core_busy_.end(),
+                               [&](const CoreBusy& c) { return c.core == cores_[i]; });
+        if (it == core_busy_.end()) {
+            core_busy_.push_back(CoreBusy{cores_[i], 0, 0, 0});
+            it = core_busy_.end() - 1;
+        }
+        core_slot_.push_back(static_cast<size_t>(it - core_busy_.begin()));
     }
     workers_.reserve(sessions_.size());
     try {
@@ -100,6 +110,33 @@ std::vector<PoolContextStats> Pool::stats() const {
     return stats_;
 }
 
+namespace {
+int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+void Pool::run_started(size_t index) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    CoreBusy& c = core_busy_[core_slot_[index]];
+    if (c.active++ == 0) c.since_ns = steady_ns();
+}
+
+void Pool::run_ended(size_t index) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    CoreBusy& c = core_busy_[core_slot_[index]];
+    if (--c.active == 0) c.busy_ns += steady_ns() - c.since_ns;
+}
+
+std::vector<std::pair<int, int64_t>> Pool::core_busy_ns() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::pair<int, int64_t>> out;
+    const int64_t now = steady_ns();
+    for (const auto& c : core_busy_) out.emplace_back(c.core, c.busy_ns + (c.active > 0 ? now - c.since_ns : 0));
+    return out;
+}
+
 void Pool::close() {
     const auto self = std::this_thread::get_id();
     for (const auto& t : workers_) {
@@ -156,11 +193,18 @@ void Pool::run_one(size_t index, PoolJob& job) {
     int64_t runtime_ns = 0;
     try {
         if (job.pre) job.pre(index);
-        if (job.run) {
-            job.run(index, *sess);
-        } else {
-            sess->run_bound();
+        run_started(index);
+        try {
+            if (job.run) {
+                job.run(index, *sess);
+            } else {
+                sess->run_bound();
+            }
+        } catch (...) {
+            run_ended(index);
+            throw;
         }
+        run_ended(index);
         ran = true;
         runtime_ns = sess->last_runtime_ns();
         if (job.post) job.post(index);

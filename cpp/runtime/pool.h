@@ -75,6 +75,11 @@ class Pool {
     size_t queued() const;
     size_t running() const;
     std::vector<PoolContextStats> stats() const;
+    // Per core (as given in `cores`): nanoseconds during which at least one of its contexts was
+    // inside a run (syncs + rknn_run). With several contexts per core their runs overlap in
+    // time (one waits for the core), so this, not the sum of the contexts' busy_ns, is how
+    // long the core had work.
+    std::vector<std::pair<int, int64_t>> core_busy_ns() const;
     // The current session of context i (it changes when the context is re-created).
     std::shared_ptr<Session> session(size_t i) const;
 
@@ -102,6 +107,16 @@ class Pool {
     std::vector<int> cores_;
     std::vector<PoolContextStats> stats_;             // guarded by mutex_
     std::vector<size_t> latency_pos_;                 // ring position per context
+    struct CoreBusy {
+        int core = -1;
+        int active = 0;
+        int64_t since_ns = 0;
+        int64_t busy_ns = 0;
+    };
+    std::vector<CoreBusy> core_busy_;                 // guarded by mutex_
+    std::vector<size_t> core_slot_;                   // context -> index in core_busy_
+    void run_started(size_t index);
+    void run_ended(size_t index);
     Factory recreate_;
     std::vector<std::thread> workers_;
 };

@@ -389,13 +389,14 @@ class Pool:
         busy_s), per core (``cores``: ``busy_s`` and ``busy`` = busy_s / wall_s), and the
         runtime time around ``rknn_run`` (mem syncs + run; ``rknn_inputs_set`` + run +
         ``rknn_outputs_get`` on the copy path) of the latest frames: ``latency_p50_ms``,
-        ``latency_p99_ms`` (None before the first frame)."""
+        ``latency_p99_ms`` (None before the first frame). A core's ``busy_s`` is the time at
+        least one of its contexts was inside a run (so at most ``wall_s``); a context's
+        ``busy_s`` sums its own runs (with several contexts per core, including the time a
+        run waited for the core)."""
         raw = self._core.stats()
         wall = (time.perf_counter_ns() - self._started) / 1e9
         lat = np.concatenate([r["latency_ns"] for r in raw]) if raw else np.zeros(0, np.int64)
-        per_core: Dict[int, float] = {}
-        for r in raw:
-            per_core[r["core"]] = per_core.get(r["core"], 0.0) + r["busy_ns"] / 1e9
+        per_core = {int(c): ns / 1e9 for c, ns in self._core.core_busy_ns()}
         return {
             "frames": int(sum(r["frames"] for r in raw)),
             "failures": int(sum(r["failures"] for r in raw)),
