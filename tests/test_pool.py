@@ -243,6 +243,8 @@ def test_pool_from_an_open_model_leaves_it_open(models_dir):
             got = list(pool.map(frames))
         assert not m.closed
         assert all(_equal(m.run(f, copy=True), w) for f, w in zip(frames, want))
+        with pytest.raises(ValueError, match="Model options apply"):
+            Pool(m, priority="low")
     zc = _sequential(path, frames, zero_copy=True)
     assert all(_equal(g, w) for g, w in zip(got, zc))
 

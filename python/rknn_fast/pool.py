@@ -180,8 +180,9 @@ class Pool:
         if isinstance(model, Model):
             if model.closed:
                 raise ModelClosedError("the Model is closed")
-            if runtime is not None:
-                raise ValueError("runtime= applies when the pool opens the model (a path or bytes)")
+            if runtime is not None or model_kwargs:
+                raise ValueError("runtime= and Model options apply when the pool opens the model (a path or "
+                                 "bytes); the contexts of an open Model take its settings")
             platform = model.target_platform
             source: Optional[Model] = model
         else:
