@@ -235,7 +235,9 @@ class ImagePipeline:
         return image
 
     def preprocess(self, image: np.ndarray) -> LetterboxTransform:
-        """Letterbox ``image`` into the model's input buffer; returns the transform."""
+        """Letterbox ``image`` into the model's input buffer; returns the transform. (With
+        ``cores=`` this is context 0's buffer, which the pool's workers also write: the step
+        is for pipelines without a pool.)"""
         image = self.check_image(image)
         # Asked each time: a borrowed zero-copy Model may have been rebound (bind_input_fd).
         dst = self.model.input_view(0) if self.model.zero_copy else self._buffer
