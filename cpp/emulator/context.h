@@ -49,6 +49,7 @@ struct Binding {
     Layout layout;
     Encoding encoding;
     bool pass_through = false;
+    bool quantised = false;  // input in the model's own quantised type (given_as_quantised)
     size_t bytes = 0;
 };
 

@@ -125,6 +125,12 @@ class RKNNLite:
         With ``reuse_outputs=True`` the arrays are internal buffers overwritten by the next
         call; otherwise each call returns independent arrays. ``get_frame_id=True`` appends
         the run's frame id to the returned list.
+
+        The array dtype decides what the runtime is told (``data_type`` is checked for its
+        count only). An int8 array for an int8 model (``data_type='int8'``) holds quantised
+        values ``round((x - mean) / std / scale) + zero_point`` and is used as it is; uint8
+        arrays are pixels and float32/float16 arrays values on the pixel scale, both
+        normalised with the model's mean/std and quantised by the runtime.
         """
         model = self._model
         if model is None:

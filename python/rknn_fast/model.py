@@ -557,7 +557,9 @@ class Model:
     def input_view(self, index: int = 0) -> np.ndarray:
         """Writable numpy view of zero-copy input ``index`` (NHWC uint8 ``(1, H, W, C)`` for image
         inputs, possibly with padded row strides). Write the frame into it, then :meth:`run`
-        without arguments. The view keeps the buffer alive."""
+        without arguments. The view keeps the buffer alive. Image inputs hold uint8 pixels
+        (normalised and quantised by the NPU); other inputs are in the model's dtype, which
+        for a quantised (int8) input means quantised values, used as they are."""
         self._check_open()
         if not self._zero_copy:
             raise ValueError("input_view() needs Model(..., zero_copy=True)")
@@ -642,7 +644,11 @@ class Model:
         Args:
             inputs: one array per model input. Image inputs: uint8 NHWC ``(1, H, W, C)`` or
                 ``(H, W, C)``; other dtypes the runtime converts from (int8, float16,
-                float32) are accepted as well; arrays must be C-contiguous. In zero-copy mode
+                float32) are accepted as well; arrays must be C-contiguous. An array in the
+                model's own quantised dtype (int8 for an int8 input) holds quantised values
+                ``round((x - mean) / std / scale) + zero_point``, used as they are; any other
+                dtype holds values before normalisation (uint8 pixels, float32/float16 on the
+                pixel scale), normalised and quantised by the runtime. In zero-copy mode
                 inputs are optional: without them the run uses what is in :meth:`input_view`;
                 with them they are copied into the bound buffers (one copy).
             data_format: ``"nhwc"`` (default for image inputs) or ``"nchw"`` for

@@ -254,12 +254,15 @@ class FaceDetector(ImagePipeline):
 
     Args:
         conf, iou, max_detections: thresholds; None takes the decoder's default
-            (RetinaFace 0.5 / 0.4 / 128, BlazeFace 0.75 / 0.3 / 100).
+            (RetinaFace 0.5 / 0.4 / 128, BlazeFace 0.5 / 0.3 / 100, MediaPipe's).
+        nms: ``"weighted"`` (MediaPipe: each face is the score-weighted mean of its
+            overlapping candidates) or ``"plain"`` (greedy); None takes the decoder's default
+            (BlazeFace weighted, RetinaFace plain).
         decode_kwargs: passed to :func:`rknn_fast.postprocess.decode_retinaface` /
             :func:`~rknn_fast.postprocess.decode_blazeface` (e.g. BlazeFace ``anchors``).
         Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
-            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace models expect
-            ``pad_value=0`` borders as MediaPipe pads).
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace
+            models expect ``pad_value=0`` borders as MediaPipe pads).
     """
 
     def __init__(
@@ -270,10 +273,13 @@ class FaceDetector(ImagePipeline):
         *,
         head: str = "auto",
         max_detections: Optional[int] = None,
+        nms: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         if head not in ("auto", "retinaface", "blazeface"):
             raise ValueError(f"expected head 'auto', 'retinaface' or 'blazeface', got {head!r}")
+        if nms not in (None, "weighted", "plain"):
+            raise ValueError(f"nms: expected 'weighted', 'plain' or None, got {nms!r}")
         options, decode_kwargs = self._split_options(kwargs)
         super().__init__(model, **options)
         with self._closing_on_error():
@@ -297,9 +303,10 @@ class FaceDetector(ImagePipeline):
             self._check_decode_kwargs(decode_kwargs,
                                       [decode_retinaface if head == "retinaface" else decode_blazeface],
                                       ("loc", "scores", "landmarks", "regressors", "transform", "qparams", "conf",
-                                       "iou", "max_detections"))
+                                       "iou", "max_detections", "nms"))
         self.head = head
         self.conf, self.iou, self.max_detections = conf, iou, max_detections
+        self.nms = nms
         self.decode_kwargs = dict(decode_kwargs)
 
     def __call__(self, image: np.ndarray) -> Detections:
@@ -310,7 +317,7 @@ class FaceDetector(ImagePipeline):
         infos = [self.model.outputs[i] for i in self._order]
         arrays = [logical_output(outs[i], info) for i, info in zip(self._order, infos)]
         kw = dict(self.decode_kwargs)
-        for name in ("conf", "iou", "max_detections"):
+        for name in ("conf", "iou", "max_detections", "nms"):
             if getattr(self, name) is not None:
                 kw[name] = getattr(self, name)
         qps = [_qp(i) for i in infos]
