@@ -594,6 +594,8 @@ RKNN_EMU_EXPORT int rknn_run(rknn_context context, rknn_run_extend* extend) {
 
         auto job = std::make_shared<RunJob>();
         job->model = ctx->model;
+        job->context = ctx->handle;
+        job->synthetic_logged = ctx->synthetic_logged;
         job->frame_id = ++ctx->next_frame;
         job->core_mask = ctx->core_mask;
         job->npu_time_us = emu().npu_time_us();

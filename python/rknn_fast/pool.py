@@ -38,6 +38,7 @@ from typing import (Any, Callable, Deque, Dict, Iterable, Iterator, List, Option
 import numpy as np
 
 from . import _core
+from ._io import prepare_input
 from .errors import ModelClosedError
 from .model import Model, PathOrBytes, _read_model, _file_summary, platform_cores
 
@@ -317,7 +318,7 @@ class Pool:
         if self._zero_copy:
             arrays = []
             for spec, view, a in zip(specs, m._in_views, inputs):
-                arr, _t, _f = m._prepare_input(spec, a, None)
+                arr, _t, _f = prepare_input(spec, a, None)
                 if arr.dtype != view.dtype:
                     raise TypeError(f"input {spec.index} ({spec.name}): the pool's input buffers hold "
                                     f"{view.dtype}, got {arr.dtype}")
@@ -337,7 +338,7 @@ class Pool:
         else:
             arrays, types, fmts = [], [], []
             for spec, a in zip(specs, inputs):
-                arr, t, f = m._prepare_input(spec, a, None)
+                arr, t, f = prepare_input(spec, a, None)
                 arrays.append(arr)
                 types.append(t)
                 fmts.append(f)

@@ -253,7 +253,7 @@ def decode_yolov8(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, spec §2).
+    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, see docs/detection.md).
 
     ``outputs`` per stride (8, 16, 32, in that order): box DFL logits (1, 4*reg_max, H, W),
     class scores (1, nc, H, W) and, for 9 outputs, score_sum (1, 1, H, W); each may also be
@@ -336,7 +336,7 @@ def decode_yolov8_flat(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode the Ultralytics flat head (1, 4+nc, N) (``format="rknn"`` export, spec §10).
+    """Decode the Ultralytics flat head (1, 4+nc, N) (``format="rknn"`` export).
 
     Rows 0..3 are cx, cy, w, h in model-input pixels, rows 4.. class scores (probabilities
     by default; ``scores="logit"`` applies a sigmoid; ``"auto"`` inspects the values).
@@ -377,7 +377,7 @@ def decode_yolov5(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode a YOLOv5 anchor head: 3 outputs (1, na*(5+nc), H, W) at strides 8, 16, 32 (§1).
+    """Decode a YOLOv5 anchor head: 3 outputs (1, na*(5+nc), H, W) at strides 8, 16, 32.
 
     Channel ``(5+nc)*a + k``: tx, ty, tw, th, objectness, class scores. ``scores="prob"``
     (model-zoo export, sigmoid inside the model) or ``"logit"`` (sigmoid applied here to
@@ -484,7 +484,10 @@ def detect_head_from_shapes(shapes: Sequence[Tuple[int, ...]]) -> str:
         return "yolov5"
     if len(shapes) in (6, 9) and all(len(s) in (4, 5) for s in shapes):
         return "yolov8"
-    raise ValueError(f"cannot tell the detection head from output shapes {shapes}; pass head=")
+    raise ValueError(f"cannot tell the detection head from output shapes {shapes}: not a detector this "
+                     "package decodes by itself; pass head='yolov8' (6 or 9 outputs), 'flat' "
+                     "(one (1, 4+nc, N) output), 'yolov5' (3 anchor outputs) or 'yolox' (one "
+                     "(1, N, 5+nc) output) if it is one of those")
 
 
 def decode(
