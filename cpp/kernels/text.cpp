@@ -256,31 +256,63 @@ void order_quad(double c[8]) {
 
 }  // namespace
 
+namespace {
+
+// One row of prob > thresh as 0/255 (contiguous rows take the vectorisable loops).
+void threshold_row(const ProbMap& m, int64_t y, float thresh, int first_pass, uint8_t* out) {
+    const int64_t w = m.width, sw = m.stride_w;
+    switch (m.dtype) {
+        case DType::Int8: {
+            // dequantisation is increasing in q: pass <=> q >= the first passing value
+            const int8_t* row = static_cast<const int8_t*>(m.data) + y * m.stride_h;
+            if (sw == 1) {
+                for (int64_t x = 0; x < w; ++x) out[x] = static_cast<uint8_t>(-static_cast<int>(row[x] >= first_pass));
+            } else {
+                for (int64_t x = 0; x < w; ++x) out[x] = row[x * sw] >= first_pass ? 255 : 0;
+            }
+            break;
+        }
+        case DType::Float16: {
+            const uint16_t* row = static_cast<const uint16_t*>(m.data) + y * m.stride_h;
+            for (int64_t x = 0; x < w; ++x) out[x] = half_to_float(row[x * sw]) > thresh ? 255 : 0;
+            break;
+        }
+        default: {
+            const float* row = static_cast<const float*>(m.data) + y * m.stride_h;
+            if (sw == 1) {
+                for (int64_t x = 0; x < w; ++x) out[x] = static_cast<uint8_t>(-static_cast<int>(row[x] > thresh));
+            } else {
+                for (int64_t x = 0; x < w; ++x) out[x] = row[x * sw] > thresh ? 255 : 0;
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace
+
 void dbnet_bitmap(const ProbMap& map, float thresh, bool dilate, uint8_t* bitmap) {
     const int64_t h = map.height, w = map.width;
-    with_reader(map, [&](auto tag, auto conv) {
-        using T = std::remove_const_t<std::remove_pointer_t<decltype(tag)>>;
-        const T* base = static_cast<const T*>(map.data);
-        for (int64_t y = 0; y < h; ++y) {
-            const T* row = base + y * map.stride_h;
-            uint8_t* out = bitmap + y * w;
-            for (int64_t x = 0; x < w; ++x) out[x] = conv(row[x * map.stride_w]) > thresh ? 255 : 0;
-        }
-    });
-    if (!dilate) return;
-    // In place, bottom-right to top-left, so every read sees the undilated values.
-    for (int64_t y = h - 1; y >= 0; --y) {
-        uint8_t* row = bitmap + y * w;
-        const uint8_t* up = y > 0 ? row - w : nullptr;
-        for (int64_t x = w - 1; x >= 0; --x) {
-            uint8_t v = row[x];
-            if (x > 0) v |= row[x - 1];
-            if (up) {
-                v |= up[x];
-                if (x > 0) v |= up[x - 1];
-            }
-            row[x] = v;
-        }
+    // int8: the first of the 256 values whose float32 dequantisation passes (128: none).
+    int first_pass = 128;
+    if (map.dtype == DType::Int8) {
+        const MapReader r(map);
+        for (int q = 127; q >= -128 && r.lut[q + 128] > thresh; --q) first_pass = q;
+    }
+    if (!dilate) {
+        for (int64_t y = 0; y < h; ++y) threshold_row(map, y, thresh, first_pass, bitmap + y * w);
+        return;
+    }
+    // out(y, x) = OR of the passing flags at (y, x), (y, x - 1), (y - 1, x), (y - 1, x - 1).
+    std::vector<uint8_t> rows(static_cast<size_t>(2 * w), 0);
+    uint8_t* prev = rows.data();  // row y - 1 (zeros above the map)
+    uint8_t* cur = prev + w;
+    for (int64_t y = 0; y < h; ++y) {
+        uint8_t* out = bitmap + y * w;
+        threshold_row(map, y, thresh, first_pass, cur);
+        out[0] = static_cast<uint8_t>(cur[0] | prev[0]);
+        for (int64_t x = 1; x < w; ++x) out[x] = static_cast<uint8_t>(cur[x] | cur[x - 1] | prev[x] | prev[x - 1]);
+        std::swap(prev, cur);
     }
 }
 
