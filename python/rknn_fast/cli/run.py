@@ -98,7 +98,7 @@ def open_pipeline(task: str, model: Any, names: Optional[List[str]], conf: Optio
     if task == "segment":
         return tasks.Segmenter(model, names=names)
     if task == "text":
-        return tasks.TextDetector(model, **({"box_thresh": conf} if conf is not None else {}))
+        return tasks.TextDetector(model) if conf is None else tasks.TextDetector(model, box_thresh=conf)
     if task == "classify":
         return tasks.Classifier(model, names=names)
     raise ValueError(f"unknown task {task!r}")
@@ -193,7 +193,7 @@ def _run_video(task: str, pipe: Any, path: str, out_dir: str, stem: str) -> int:
                 drawn = draw(task, pipe, frame, res)
                 if writer is None:
                     h, w = drawn.shape[:2]
-                    writer = cv2.VideoWriter(os.path.join(out_dir, stem + ".mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
+                    writer = cv2.VideoWriter(os.path.join(out_dir, stem + ".mp4"), cv2.VideoWriter.fourcc(*"mp4v"),
                                              fps, (w, h))
                 writer.write(drawn)
                 jf.write(json.dumps({"frame": frames, "time_s": round(frames / fps, 4), **result_json(task, res)})
