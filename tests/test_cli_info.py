@@ -62,7 +62,7 @@ def test_runtime_section_has_version_and_dtype_names(models_dir, capsys):
 @pytest.mark.parametrize("typo", ["emulatr", "Emulator", "emualtor"])
 def test_near_miss_of_emulator_suggests_it(models_dir, monkeypatch, typo):
     monkeypatch.setenv("RKNN_FAST_RUNTIME", typo)
-    with pytest.raises(rknn_fast.RknnError, match="Did you mean 'emulator'\?"):
+    with pytest.raises(rknn_fast.RknnError, match=r"Did you mean 'emulator'\?"):
         rknn_fast.Model(models_dir / MODEL)
 
 

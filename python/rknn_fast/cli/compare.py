@@ -148,12 +148,12 @@ def main(args: argparse.Namespace) -> int:
         pre["rgb2bgr"] = args.bgr == "yes"
     try:
         rknn_m = Model(args.rknn, runtime=args.runtime, float_outputs=True)
+    except RknnError as e:  # before OSError: RuntimeNotFoundError is both
+        error(f"cannot open {args.rknn}: {reason(e, args.rknn)}")
+        return EXIT_RUNTIME
     except (OSError, ValueError) as e:
         error(f"cannot open {args.rknn}: {reason(e, args.rknn)}")
         return EXIT_USAGE
-    except RknnError as e:
-        error(f"cannot open {args.rknn}: {reason(e, args.rknn)}")
-        return EXIT_RUNTIME
     with rknn_m:
         try:
             h, w, c = (int(v) for v in rknn_m.inputs[0].shape[1:])

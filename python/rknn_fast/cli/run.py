@@ -234,12 +234,12 @@ def main(args: argparse.Namespace) -> int:
         kw: Dict[str, Any] = {"mean": mean, "std": std} if onnx else {"runtime": args.runtime,
                                                                        "core_mask": args.cores}
         model = Model(args.model, zero_copy=True, **kw)
+    except RknnError as e:  # before OSError: RuntimeNotFoundError is both
+        error(f"cannot open {args.model}: {reason(e, args.model)}")
+        return EXIT_RUNTIME
     except (OSError, ValueError, TypeError) as e:
         error(f"cannot open {args.model}: {reason(e, args.model)}")
         return EXIT_USAGE
-    except RknnError as e:
-        error(f"cannot open {args.model}: {reason(e, args.model)}")
-        return EXIT_RUNTIME
     with model:
         try:
             task = detect_task(model.outputs) if args.task == "auto" else args.task
