@@ -140,3 +140,21 @@ def test_input_image_is_letterboxed_and_used(models_dir, data_dir, capsys):
     # astronaut.png letterboxed is a recorded golden input: every run replays it.
     c = emulator.counters()
     assert c["golden_runs"] == 4 and c["synthetic_runs"] == 0
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal():
+    import io
+
+    from rknn_fast.cli._common import Progress
+
+    s = io.StringIO()
+    p = Progress(4, "runs", stream=s)  # StringIO is not a terminal: silent
+    p.update(4)
+    p.close()
+    assert s.getvalue() == ""
+    p = Progress(4, "runs", stream=s, enabled=True)
+    p.update(2)
+    p.update(2)
+    p.close()
+    last = s.getvalue().rstrip("\n").split("\r")[-1]
+    assert last.startswith("runs [" + "#" * 30 + "] 4/4")
