@@ -75,19 +75,24 @@ def test_sweep_measures_every_configuration_or_reports_the_pool_skip(models_dir,
 
 
 def test_pool_over_three_cores_beats_one_core(models_dir, capsys):
-    rknn_fast = pytest.importorskip("rknn_fast")
+    import rknn_fast
+
     if not hasattr(rknn_fast, "Pool"):
         pytest.skip("rknn_fast.Pool is not available in this version")
+    # The tiny model: the emulator's own CPU time per run is small next to 5 ms of NPU time.
+    tiny = str(models_dir / "tiny_conv_rk3588_i8.rknn")
     emulator.set_npu_time_us(5000)
-    assert main(["bench", str(models_dir / MODEL), "--runtime", "emulator", "--cores", "0", "-n", "30",
-                 "--warmup", "2", "--json", "-"]) == 0
+    assert main(["bench", tiny, "--runtime", "emulator", "--cores", "0", "-n", "30", "--warmup", "2",
+                 "--json", "-"]) == 0
     one = json.loads(capsys.readouterr().out)["results"][0]
-    assert main(["bench", str(models_dir / MODEL), "--runtime", "emulator", "--cores", "all", "-n", "60",
-                 "--warmup", "3", "--json", "-"]) == 0
+    assert main(["bench", tiny, "--runtime", "emulator", "--cores", "all", "-n", "90", "--warmup", "3",
+                 "--json", "-"]) == 0
     pool = json.loads(capsys.readouterr().out)["results"][0]
-    assert pool["cores"] == "pool" and pool["contexts"] == 3
-    # Three emulated cores run three frames at once: clearly more frames/s than one core.
-    assert pool["fps"] > 1.5 * one["fps"]
+    assert pool["cores"] == "pool" and pool["contexts"] == 3 and pool["n"] == 90
+    assert one["p50_ms"] >= 5.0
+    # Three emulated cores run three frames at once: well above one core's frames/s
+    # (about 3x on an idle host; 2x leaves room for a busy one).
+    assert pool["fps"] > 2.0 * one["fps"]
 
 
 def test_plot_is_written(models_dir, tmp_path, capsys):

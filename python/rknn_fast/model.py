@@ -241,8 +241,9 @@ class Model:
         flags: extra raw ``rknn_init`` flag bits.
     """
 
-    def __new__(cls, model: PathOrBytes, *args: Any, **kwargs: Any) -> "Model":
+    def __new__(cls, model: Optional[PathOrBytes] = None, *args: Any, **kwargs: Any) -> "Model":
         # A path ending in .onnx opens the onnxruntime host backend (rknn_fast.backends.onnx).
+        # (Model.__new__(Model) without arguments stays a plain Model: used by duplication.)
         if cls is Model and isinstance(model, (str, os.PathLike)) and str(os.fspath(model)).lower().endswith(".onnx"):
             from .backends.onnx import OnnxModel
             return super().__new__(OnnxModel)
