@@ -163,3 +163,13 @@ def test_progress_bar_only_when_asked_or_on_a_terminal():
     p.close()
     last = s.getvalue().rstrip("\n").split("\r")[-1]
     assert last.startswith("runs [" + "#" * 30 + "] 4/4")
+
+
+def test_onnx_model_is_timed_on_the_host(models_dir, capsys):
+    pytest.importorskip("onnxruntime")
+    assert main(["bench", str(models_dir / "tiny_conv_rk3588_i8.onnx"), "-n", "3", "--warmup", "0",
+                 "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["runtime"].startswith("onnxruntime ") and doc["platform"] is None
+    assert [r["cores"] for r in doc["results"]] == ["auto"] and doc["memory"]["weight_bytes"] is None
+    assert main(["bench", str(models_dir / "tiny_conv_rk3588_i8.onnx"), "--cores", "0"]) == 2

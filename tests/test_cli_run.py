@@ -144,3 +144,15 @@ def test_usage_errors_exit_2(models_dir, tmp_path, capsys, inputs, extra, msg):
 def test_runtime_failure_exit_3(models_dir, tmp_path, capsys):
     assert main(["run", str(models_dir / "yolov8_rk3588_i8.rknn"), "tests/data/images/astronaut.png",
                  "--runtime", str(tmp_path / "x.so"), "--out", str(tmp_path)]) == 3
+
+
+def test_onnx_model_runs_with_mean_std(models_dir, data_dir, tmp_path):
+    pytest.importorskip("onnxruntime")
+    img_path = data_dir / "images" / "astronaut.png"
+    assert main(["run", str(models_dir / "yolov8_rk3588_i8.onnx"), str(img_path), "--mean", "0,0,0",
+                 "--std", "255,255,255", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "astronaut.json").read_text())
+    with rknn_fast.Detector(rknn_fast.Model(models_dir / "yolov8_rk3588_i8.onnx", mean=0, std=255)) as d:
+        dets = d(cv2.imread(str(img_path)))
+    assert doc["task"] == "detect" and len(doc["detections"]) == len(dets) > 0
+    assert [r["class_id"] for r in doc["detections"]] == dets.class_ids.tolist()

@@ -242,8 +242,9 @@ def main(args: argparse.Namespace) -> int:
                                                   "collect_perf": bool(args.perf)}
             with Model(args.model, **kw) as m:
                 if not runtime_desc:
-                    runtime_desc = ("emulator" if m.is_emulator else m.runtime_path) + \
-                        f" (librknnrt {m.runtime_version or m.sdk_version.api})"
+                    runtime_desc = (f"onnxruntime {m.runtime_version} (host CPU)" if onnx else
+                                    ("emulator" if m.is_emulator else m.runtime_path)
+                                    + f" (librknnrt {m.runtime_version or m.sdk_version.api})")
                     ms = m.mem_size or {}
                     memory = {"weight_bytes": ms.get("total_weight_size"),
                               "internal_bytes": ms.get("total_internal_size"), "rss_bytes": _rss_bytes()}
