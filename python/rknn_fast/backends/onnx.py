@@ -141,6 +141,7 @@ class OnnxModel(Model):
         self._float_outputs = True
         self._lock = threading.Lock()
         self._bytes_copied = 0
+        self._emu_watch = None
         self._ort_version = str(getattr(ort, "__version__", "?"))
         self._ins = [self._input(i, a, input_size) for i, a in enumerate(sess.get_inputs())]
         for spec in self._ins:
