@@ -25,6 +25,7 @@ CASES = [  # fixture, photo it was recorded with, task
     ("yolov8_seg_rk3588_i8", "coffee.png", "instances"),
     ("yolov8_pose_rk3588_i8", "astronaut.png", "pose"),
     ("retinaface_rk3588_i8", "astronaut.png", "faces"),
+    ("blazeface_rk3588_i8", "astronaut.png", "faces"),
     ("semseg_rk3588_i8", "astronaut.png", "segment"),
     ("ppocr_det_rk3588_i8", "page.png", "text"),
     ("classifier_rk3588_i8", "chelsea.png", "classify"),
@@ -156,3 +157,15 @@ def test_onnx_model_runs_with_mean_std(models_dir, data_dir, tmp_path):
         dets = d(cv2.imread(str(img_path)))
     assert doc["task"] == "detect" and len(doc["detections"]) == len(dets) > 0
     assert [r["class_id"] for r in doc["detections"]] == dets.class_ids.tolist()
+
+
+def test_real_face_detector_finds_the_face(models_dir, data_dir, tmp_path, capsys):
+    # BlazeFace (a real pretrained model, converted by tools/make_fixtures.py): one face on
+    # astronaut.png, where a person sees it (hand-measured: x 100..155, y 45..100).
+    assert main(["run", str(models_dir / "blazeface_rk3588_i8.rknn"), str(data_dir / "images" / "astronaut.png"),
+                 "--runtime", "emulator", "--out", str(tmp_path)]) == 0
+    assert "astronaut.png: 1 face ->" in capsys.readouterr().out
+    (face,) = json.loads((tmp_path / "astronaut.json").read_text())["detections"]
+    x1, y1, x2, y2 = face["xyxy"]
+    assert 90 <= x1 <= 112 and 145 <= x2 <= 165 and 35 <= y1 <= 57 and 90 <= y2 <= 110
+    assert face["score"] > 0.9 and face["name"] == "face" and len(face["keypoints"]) == 6

@@ -291,10 +291,11 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _summary(task: str, res: Any) -> str:
+    n = len(res)
     if task in ("detect", "instances", "faces", "pose"):
-        return f"{len(res)} {'faces' if task == 'faces' else 'detections'}"
+        return f"{n} {'face' if task == 'faces' else 'detection'}{'' if n == 1 else 's'}"
     if task == "text":
-        return f"{len(res)} text boxes"
+        return f"{n} text box{'' if n == 1 else 'es'}"
     if task == "segment":
         ids = np.unique(res)
         return f"{len(ids)} classes present"
