@@ -45,7 +45,7 @@ def test_json_schema_and_emulated_npu_time(models_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "p50 ms" in text and "memory:" in text
     doc = json.loads(out.read_text())
-    assert set(doc) >= {"model", "runtime", "platform", "results", "memory"}
+    assert set(doc) == {"model", "runtime", "platform", "results", "memory"}
     assert doc["platform"] == "rk3588" and doc["runtime"].startswith("emulator")
     (r,) = doc["results"]
     assert set(r) == KEYS and r["cores"] == "0" and r["contexts"] == 1 and r["n"] == 12
@@ -59,26 +59,23 @@ def test_json_schema_and_emulated_npu_time(models_dir, tmp_path, capsys):
     assert mem["weight_bytes"] > 0 and mem["rss_bytes"] > 0
 
 
-def test_sweep_measures_every_configuration_or_reports_the_pool_skip(models_dir, capsys):
+def test_sweep_measures_every_configuration(models_dir, capsys):
     assert main(["bench", str(models_dir / MODEL), "--runtime", "emulator", "--cores", "sweep", "-n", "3",
                  "--warmup", "0", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    cores = [r["cores"] for r in doc["results"]] + [s["cores"] for s in doc["skipped"]]
-    assert cores == ["0", "1", "2", "0_1", "0_1_2", "pool"]
-    import rknn_fast
+    assert [r["cores"] for r in doc["results"]] == ["0", "1", "2", "0_1", "0_1_2", "pool"]
+    assert all(set(r) == KEYS and r["n"] == 3 for r in doc["results"])
+    assert [r["contexts"] for r in doc["results"]] == [1, 1, 1, 1, 1, 3]
 
-    if hasattr(rknn_fast, "Pool"):
-        pool = doc["results"][-1]
-        assert pool["cores"] == "pool" and pool["contexts"] == 3 and set(pool) == KEYS
-    else:
-        assert doc["skipped"] == [{"cores": "pool", "reason": "rknn_fast.Pool is not available in this version"}]
+
+def test_contexts_per_core(models_dir, capsys):
+    assert main(["bench", str(models_dir / MODEL), "--runtime", "emulator", "--cores", "all", "--contexts", "2",
+                 "-n", "4", "--warmup", "0", "--json", "-"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)["results"]
+    assert (r["cores"], r["contexts"], r["n"]) == ("pool", 6, 4)
 
 
 def test_pool_over_three_cores_beats_one_core(models_dir, capsys):
-    import rknn_fast
-
-    if not hasattr(rknn_fast, "Pool"):
-        pytest.skip("rknn_fast.Pool is not available in this version")
     # The tiny model: the emulator's own CPU time per run is small next to 5 ms of NPU time.
     tiny = str(models_dir / "tiny_conv_rk3588_i8.rknn")
     emulator.set_npu_time_us(5000)

@@ -175,3 +175,29 @@ def test_classifier_on_onnx_agrees_with_the_rknn(models_dir, data_dir):
         b = c(img)
     assert int(a.class_ids[0]) == int(b.class_ids[0])
     np.testing.assert_allclose(a.scores[0], b.scores[0], rtol=0.05)
+
+
+@needs_emulator
+def test_pipelines_open_an_onnx_path_with_mean_std(models_dir, data_dir):
+    img = cv2.imread(str(data_dir / "images" / "astronaut.png"))
+    with rknn_fast.Detector(models_dir / "yolov8_rk3588_i8.onnx", mean=0, std=255) as d:
+        assert type(d.model).__name__ == "OnnxModel" and d.model.zero_copy
+        by_path = d(img)
+        model = d.model
+    assert model.closed  # the pipeline opened it, the pipeline closed it
+    with rknn_fast.Detector(rknn_fast.Model(models_dir / "yolov8_rk3588_i8.onnx", mean=0, std=255)) as d:
+        by_model = d(img)
+    assert len(by_path) == len(by_model) > 0
+    np.testing.assert_array_equal(by_path.xyxy, by_model.xyxy)
+    mean, std = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+    with rknn_fast.Classifier(str(models_dir / "classifier_rk3588_i8.onnx"), mean=mean, std=std) as c:
+        top = c(cv2.imread(str(data_dir / "images" / "chelsea.png")))
+    with rknn_fast.Classifier(models_dir / "classifier_rk3588_i8.rknn", runtime="emulator") as c:
+        assert int(c(cv2.imread(str(data_dir / "images" / "chelsea.png"))).class_ids[0]) == int(top.class_ids[0])
+
+
+def test_pipeline_mean_std_only_for_onnx_paths(models_dir):
+    with pytest.raises(ValueError, match="mean= and std= apply to an ONNX model"):
+        rknn_fast.Detector(models_dir / "yolov8_rk3588_i8.rknn", runtime="emulator", mean=0)
+    with pytest.raises(ValueError, match="cores= runs .rknn models"):
+        rknn_fast.Detector(models_dir / "yolov8_rk3588_i8.onnx", mean=0, std=255, cores="all")

@@ -16,7 +16,7 @@ Configurations (``--cores``):
 ``RKNN_QUERY_MEM_SIZE`` (weights, internal) and the process resident set size after
 opening. ``--json FILE`` writes ``{"model", "runtime", "platform", "results": [{"cores",
 "contexts", "n", "p50_ms", "p90_ms", "p99_ms", "fps", "cpu_ms"}...], "memory":
-{"weight_bytes", "internal_bytes", "rss_bytes"}, "skipped": [...]}``; ``--plot FILE.png``
+{"weight_bytes", "internal_bytes", "rss_bytes"}}``; ``--plot FILE.png``
 (matplotlib: ``pip install 'rknn_fast[plot]'``) draws the latency distribution and the
 frames/s per configuration.
 """
@@ -132,13 +132,6 @@ def _bench_pool(pool: Any, x: List[np.ndarray], n: int, warmup: int, label: str)
     return (done_at - sent_at) / 1e6, n / wall, cpu * 1000.0 / n
 
 
-def _pool_class() -> Any:
-    """rknn_fast.Pool, or None in a version without it."""
-    import importlib
-
-    return getattr(importlib.import_module("rknn_fast"), "Pool", None)
-
-
 def _rss_bytes() -> int:
     try:
         with open("/proc/self/statm") as f:
@@ -219,17 +212,14 @@ def main(args: argparse.Namespace) -> int:
 
     results: List[Dict[str, Any]] = []
     latencies: List[np.ndarray] = []
-    skipped: List[Dict[str, str]] = []
     memory: Dict[str, Optional[int]] = {"weight_bytes": None, "internal_bytes": None, "rss_bytes": None}
     runtime_desc = ""
     perf_text = ""
     try:
         for cfg in configs:
             if cfg == "pool":
-                Pool = _pool_class()
-                if Pool is None:
-                    skipped.append({"cores": "pool", "reason": "rknn_fast.Pool is not available in this version"})
-                    continue
+                from ..pool import Pool
+
                 with Pool(args.model, cores="all", contexts_per_core=args.contexts, runtime=args.runtime) as pool:
                     ctx0 = pool.context(0)
                     x = [letterboxed(image, ctx0)] if image is not None else [
@@ -262,7 +252,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     doc = {"model": args.model, "runtime": runtime_desc or (args.runtime or "default"), "platform": platform,
-           "results": results, "memory": memory, "skipped": skipped}
+           "results": results, "memory": memory}
     if args.json == "-":
         print(json.dumps(doc, indent=2))
     else:
@@ -270,8 +260,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"runtime:  {doc['runtime']}")
         if results:
             print(_table(results))
-        for s in skipped:
-            print(f"{s['cores']:<8} skipped: {s['reason']}")
         mem = [f"{k.replace('_bytes', '')} {v / 2**20:.2f} MiB" for k, v in memory.items() if v is not None]
         if mem:
             print("memory:   " + ", ".join(mem))
