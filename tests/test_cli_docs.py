@@ -40,6 +40,8 @@ def test_every_command_is_documented():
 def test_documented_output(command, expected, data_dir, tmp_path, monkeypatch, capsys):
     if "compare" in command:
         pytest.importorskip("onnxruntime")
+    if "--plot" in command:
+        pytest.importorskip("matplotlib")
     for sub in ("models", "images"):
         (tmp_path / sub).symlink_to(data_dir / sub)
     monkeypatch.chdir(tmp_path)

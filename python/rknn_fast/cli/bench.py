@@ -156,7 +156,7 @@ def plot(path: str, results: List[Dict[str, Any]], latencies: List[np.ndarray], 
     matplotlib = need_extra("matplotlib", "plot", "--plot")
     matplotlib.use("Agg")
     plt = need_extra("matplotlib.pyplot", "plot", "--plot")
-    labels = [f"{r['cores']}x{r['contexts']}" if r["cores"] == "pool" else r["cores"] for r in results]
+    labels = [f"pool ×{r['contexts']}" if r["cores"] == "pool" else r["cores"] for r in results]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     a.boxplot(latencies, showfliers=False)
     a.set_xticks(range(1, len(labels) + 1), labels)
