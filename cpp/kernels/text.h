@@ -29,13 +29,16 @@ struct ProbMap {
 // upper-left neighbour (inside the map) passes.
 void dbnet_bitmap(const ProbMap& map, float thresh, bool dilate, uint8_t* bitmap);
 
-// The pixels a polygon with integer vertices covers, OpenCV fillPoly rules (shift 0, 8-connected
-// outline): the union of (a) every edge drawn as an 8-connected Bresenham line from its left
-// end (ties step along the major axis only) and (b) the even-odd scanline fill where each
-// non-horizontal edge, active on rows [y_top, y_bottom), crosses row y at
-// x_top + (y - y_top) * dx in 16.16 fixed point (dx truncated), spans [round(xl), round(xr)].
-// Calls visit(y, x0, x1) for covered runs clipped to [0, width) x [0, height) (a pixel may be
-// reported once per row only). Exposed for tests through polygon_mask.
+// The pixels a polygon with integer vertices covers under OpenCV's fillPoly rules (shift 0,
+// 8-connected outline), into a zeroed-then-filled (height, width) mask of 0/1: the union of
+// (a) every edge, first clipped to the map with integer intersections (horizontal borders, then
+//     vertical ones, truncated divisions), drawn as an 8-connected Bresenham line walked from
+//     its left end (the minor coordinate steps while the error term is negative), and
+// (b) an even-odd scanline fill: each non-horizontal edge is active on rows [y_top, y_bottom)
+//     and crosses row y at a 16.16 fixed-point x whose slope (truncated) comes from the edge as
+//     clipped in (a), extrapolated from the clipped start (a clipped edge with no height gets
+//     slope 0); each pair of sorted crossings fills [ceil(x_left), floor(x_right)].
+// Exposed for tests; decode_dbnet uses the same rasteriser on a window around the polygon.
 void polygon_mask(const int32_t* xy, int64_t n, int64_t height, int64_t width, uint8_t* mask);
 
 // Mean of the map over the polygon's fillPoly pixels inside the map; 0 when it covers none.
