@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds installable wheels into dist/: linux aarch64 for CPython 3.9-3.13 (cross-compiled on
+# this x86_64 machine, each with the aarch64 emulator inside) and linux x86_64 for the host
+# Python (for CI). No vendor SDK is needed.
+#
+#   scripts/build_wheels.sh [--pythons "3.9 3.10 3.11 3.12 3.13"] [--no-x86_64] [--no-aarch64]
+#
+# How (docs/wheels.md):
+#   1. the x86_64 wheel is built natively by pip (scikit-build-core); its metadata is reused;
+#   2. the aarch64 extension and emulator are built by CMake with Debian's g++-aarch64-linux-gnu
+#      (scripts/toolchains/aarch64-linux-gnu.cmake), one build tree reconfigured per Python
+#      version so that only the bindings are recompiled. Python headers: those of a CPython
+#      3.X interpreter on this machine (PATH or pyenv). CPython's headers are the same on
+#      every platform except pyconfig.h, whose x86_64/aarch64 differences (x87/x64 inline
+#      assembly switches) concern the interpreter's own build, not the C API an extension
+#      sees; the module gets the aarch64 suffix (.cpython-3X-aarch64-linux-gnu.so);
+#   3. scripts/wheel_pack.py puts the aarch64 libraries in place of the x86_64 ones and tags
+#      the wheel manylinux_2_<N>_aarch64, N = the newest glibc symbol version the libraries
+#      need (checked with objdump; libstdc++ is the board's, GLIBCXX <= 3.4.29).
+# Installs g++-aarch64-linux-gnu with apt-get when run as root; otherwise, or for a Python
+# version with no interpreter here, says what is missing and skips it.
+# Exit status: 0 every requested wheel built, 1 a build failed, 77 something was skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-2}
+PYTHONS="3.9 3.10 3.11 3.12 3.13"
+DO_X86=1
+DO_ARM=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pythons) PYTHONS=$2; shift 2 ;;
+    --no-x86_64) DO_X86=0; shift ;;
+    --no-aarch64) DO_ARM=0; shift ;;
+    *) echo "build_wheels: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+HOST_PY=${PYTHON:-python3}
+mkdir -p "$ROOT/build" "$ROOT/dist"
+skipped=0
+say() { echo "build_wheels: $*"; }
+
+# Tools: cmake, ninja and pybind11 from the host Python, else a private venv.
+TOOLS_PY=$HOST_PY
+if ! "$HOST_PY" -c "import pybind11, scikit_build_core" 2>/dev/null || ! command -v cmake >/dev/null || ! command -v ninja >/dev/null; then
+  if [ ! -x "$ROOT/build/wheel-tools/bin/python" ]; then
+    "$HOST_PY" -m venv "$ROOT/build/wheel-tools"
+    "$ROOT/build/wheel-tools/bin/python" -m pip install --quiet pybind11 scikit-build-core cmake ninja
+  fi
+  TOOLS_PY=$ROOT/build/wheel-tools/bin/python
+  export PATH="$ROOT/build/wheel-tools/bin:$PATH"
+fi
+PYBIND11_DIR=$("$TOOLS_PY" -m pybind11 --cmakedir)
+
+# 1. The native wheel (also the metadata source of the aarch64 ones).
+base_dir="$ROOT/build/wheel-base"
+rm -rf "$base_dir"
+mkdir -p "$base_dir"
+say "native wheel ($("$TOOLS_PY" -c 'import platform; print(platform.python_version())'))"
+CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$TOOLS_PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$base_dir" "$ROOT"
+base=$(ls "$base_dir"/rknn_fast-*.whl)
+if [ "$DO_X86" = 1 ]; then
+  arch=$(uname -m)
+  libs=$(mktemp -d)
+  (cd "$libs" && "$TOOLS_PY" -m zipfile -e "$base" .)
+  glibc=$("$TOOLS_PY" scripts/wheel_pack.py --glibc $(find "$libs" -name '*.so'))
+  rm -rf "$libs"
+  tag=$(basename "$base" .whl | cut -d- -f3-4)-manylinux_${glibc}_${arch}
+  rm -f "$ROOT"/dist/rknn_fast-*-"${tag%%-*}"-*_"$arch".whl
+  out=$("$TOOLS_PY" scripts/wheel_pack.py "$base" "$ROOT/dist" "$tag")
+  say "wrote $out"
+fi
+
+# 2. aarch64 wheels.
+if [ "$DO_ARM" = 1 ]; then
+  if ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing g++-aarch64-linux-gnu (apt-get)"
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++-aarch64-linux-gnu >/dev/null
+    fi
+  fi
+  if ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+    say "SKIP aarch64: aarch64-linux-gnu-g++ not found (apt-get install g++-aarch64-linux-gnu, as root)"
+    exit 77
+  fi
+  build="$ROOT/build/wheel-aarch64"
+  for v in $PYTHONS; do
+    py=""
+    for c in "python$v" $(ls -d /root/.pyenv/versions/"$v".*/bin/python"$v" "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" 2>/dev/null | sort -V | tail -1); do
+      if command -v "$c" >/dev/null 2>&1; then py=$(command -v "$c"); break; fi
+    done
+    inc=""
+    [ -n "$py" ] && inc=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['include'])" 2>/dev/null || true)
+    if [ -z "$py" ] || [ ! -f "$inc/Python.h" ]; then
+      say "SKIP cp${v/./}: no CPython $v interpreter with headers here (install it, e.g. with pyenv or apt-get install python$v-dev)"
+      skipped=1
+      continue
+    fi
+    cp=cp${v/./}
+    say "aarch64 $cp (headers: $inc)"
+    cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_TOOLCHAIN_FILE="$ROOT/scripts/toolchains/aarch64-linux-gnu.cmake" \
+      -Dpybind11_DIR="$PYBIND11_DIR" -DPython_EXECUTABLE="$py" -DPython_INCLUDE_DIR="$inc" \
+      -DPYTHON_MODULE_EXTENSION=".cpython-${v/./}-aarch64-linux-gnu.so" >"$build.configure.log" 2>&1 \
+      || { cat "$build.configure.log"; exit 1; }
+    rm -f "$build"/_core.*.so
+    cmake --build "$build" -j "$JOBS" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
+    core=$(ls "$build"/_core.cpython-"${v/./}"-aarch64-linux-gnu.so)
+    emu="$build/librknnrt_emulator.so"
+    glibc=$(OBJDUMP=aarch64-linux-gnu-objdump "$TOOLS_PY" scripts/wheel_pack.py --glibc "$core" "$emu")
+    rm -f "$ROOT"/dist/rknn_fast-*-"$cp"-"$cp"-*_aarch64.whl
+    out=$("$TOOLS_PY" scripts/wheel_pack.py "$base" "$ROOT/dist" "$cp-$cp-manylinux_${glibc}_aarch64" \
+      --drop-glob '*.so' --add "$core=rknn_fast/$(basename "$core")" --add "$emu=rknn_fast/librknnrt_emulator.so")
+    say "wrote $out"
+  done
+fi
+ls -l "$ROOT"/dist/*.whl
+if [ "$skipped" = 1 ]; then exit 77; fi
