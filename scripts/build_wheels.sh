@@ -57,7 +57,9 @@ base_dir="$ROOT/build/wheel-base"
 rm -rf "$base_dir"
 mkdir -p "$base_dir"
 say "native wheel ($("$TOOLS_PY" -c 'import platform; print(platform.python_version())'))"
-CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$TOOLS_PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$base_dir" "$ROOT"
+# Own build tree: build/{wheel_tag} may hold a CMake cache of an isolated pip build.
+CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$TOOLS_PY" -m pip wheel --quiet --no-deps --no-build-isolation \
+  -Cbuild-dir="$ROOT/build/wheel-native" -w "$base_dir" "$ROOT"
 base=$(ls "$base_dir"/rknn_fast-*.whl)
 if [ "$DO_X86" = 1 ]; then
   arch=$(uname -m)
