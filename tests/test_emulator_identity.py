@@ -301,3 +301,29 @@ def test_lite_accepts_a_bare_array_with_a_warning(caplog):
     assert "bare array" in caplog.text
     assert np.array_equal(outs[0], outputs[0])
     lite.release()
+
+
+# ------------------------------------------------------------------------------------ loader
+
+def _shim(tmp_path, *defines):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / ("shim" + "".join(defines) + ".so")
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-I", str(root / "cpp"),
+                    str(root / "tests" / "data" / "old_runtime_shim.c"), "-o", str(out), "-ldl", *defines],
+                   check=True, capture_output=True)
+    return out
+
+
+def test_loader_minimum_is_1_3_0(tmp_path, monkeypatch):
+    monkeypatch.setenv("RKNN_SHIM_TARGET", emulator.library_path())
+    # A 1.3.0/1.4.0-like runtime loads; the newer functions are reported missing.
+    with rknn_fast.Model(I8, runtime=str(_shim(tmp_path))) as m:
+        f = m.runtime_functions
+        assert f["rknn_set_core_mask"] and f["rknn_set_batch_core_num"]
+        assert not f["rknn_mem_sync"] and not f["rknn_create_mem2"] and not f["rknn_set_input_shapes"]
+    # 1.2.0 spells rknn_destory_mem: refused, saying what is missing and the minimum.
+    with pytest.raises(errors.RuntimeNotFoundError, match=r"librknnrt \(>= 1\.3\.0\): missing rknn_destroy_mem"):
+        rknn_fast.Model(I8, runtime=str(_shim(tmp_path, "-DV120")))
