@@ -14,9 +14,9 @@
 #      every platform except pyconfig.h, whose x86_64/aarch64 differences (x87/x64 inline
 #      assembly switches) concern the interpreter's own build, not the C API an extension
 #      sees; the module gets the aarch64 suffix (.cpython-3X-aarch64-linux-gnu.so);
-#   3. scripts/wheel_pack.py puts the aarch64 libraries in place of the x86_64 ones and tags
-#      the wheel manylinux_2_<N>_aarch64, N = the newest glibc symbol version the libraries
-#      need (checked with objdump; libstdc++ is the board's, GLIBCXX <= 3.4.29).
+#   3. scripts/wheel_pack.py puts the aarch64 libraries in place of the x86_64 ones; the tag is
+#      the manylinux_2_<N> that auditwheel finds the libraries consistent with (glibc and
+#      libstdc++ symbol versions; 2_35 with Debian bookworm's toolchain).
 # Installs g++-aarch64-linux-gnu with apt-get when run as root; otherwise, or for a Python
 # version with no interpreter here, says what is missing and skips it.
 # Exit status: 0 every requested wheel built, 1 a build failed, 77 something was skipped.
@@ -52,6 +52,35 @@ if ! "$HOST_PY" -c "import pybind11, scikit_build_core" 2>/dev/null || ! command
 fi
 PYBIND11_DIR=$("$TOOLS_PY" -m pybind11 --cmakedir)
 
+# auditwheel (PyPI) decides the manylinux tag from the libraries' glibc and libstdc++ symbol
+# versions; without it the tag comes from the glibc versions alone (a warning says so).
+AUDIT=""
+if "$TOOLS_PY" -c "import auditwheel" 2>/dev/null; then
+  AUDIT="$TOOLS_PY -m auditwheel"
+else
+  if [ ! -x "$ROOT/build/wheel-audit/bin/auditwheel" ]; then
+    { "$HOST_PY" -m venv "$ROOT/build/wheel-audit" && "$ROOT/build/wheel-audit/bin/python" -m pip install --quiet auditwheel; } >/dev/null 2>&1 || true
+  fi
+  [ -x "$ROOT/build/wheel-audit/bin/auditwheel" ] && AUDIT="$ROOT/build/wheel-audit/bin/auditwheel"
+fi
+[ -n "$AUDIT" ] || say "WARNING: auditwheel not available: manylinux tags from glibc symbol versions only"
+
+# Packs a wheel, then retags it with the platform tag auditwheel finds the libraries consistent with.
+pack_and_tag() {  # base_wheel tag [wheel_pack args...]
+  local base=$1 tag=$2; shift 2
+  local tmp out audited
+  tmp=$(mktemp -d)
+  out=$("$TOOLS_PY" scripts/wheel_pack.py "$base" "$tmp" "$tag" "$@")
+  if [ -n "$AUDIT" ]; then
+    audited=$($AUDIT show "$out" 2>/dev/null | tr -s ' \n' ' ' | grep -o 'platform tag: "[a-z0-9_]*"' | head -1 | cut -d'"' -f2 || true)
+    [ -n "$audited" ] && tag="${tag%-*}-$audited"
+  fi
+  rm -f "$ROOT"/dist/rknn_fast-*-"${tag%-*}"-*_"${tag##*_}".whl 2>/dev/null || true
+  out=$("$TOOLS_PY" scripts/wheel_pack.py "$out" "$ROOT/dist" "$tag")
+  rm -rf "$tmp"
+  echo "$out"
+}
+
 # 1. The native wheel (also the metadata source of the aarch64 ones).
 base_dir="$ROOT/build/wheel-base"
 rm -rf "$base_dir"
@@ -68,8 +97,7 @@ if [ "$DO_X86" = 1 ]; then
   glibc=$("$TOOLS_PY" scripts/wheel_pack.py --glibc $(find "$libs" -name '*.so'))
   rm -rf "$libs"
   tag=$(basename "$base" .whl | cut -d- -f3-4)-manylinux_${glibc}_${arch}
-  rm -f "$ROOT"/dist/rknn_fast-*-"${tag%%-*}"-*_"$arch".whl
-  out=$("$TOOLS_PY" scripts/wheel_pack.py "$base" "$ROOT/dist" "$tag")
+  out=$(pack_and_tag "$base" "$tag")
   say "wrote $out"
 fi
 
@@ -87,31 +115,40 @@ if [ "$DO_ARM" = 1 ]; then
   fi
   build="$ROOT/build/wheel-aarch64"
   for v in $PYTHONS; do
+    # The first candidate that runs and has Python.h (a pyenv shim of a version not selected
+    # fails to run, so the interpreters under pyenv's versions/ come first).
     py=""
-    for c in "python$v" $(ls -d /root/.pyenv/versions/"$v".*/bin/python"$v" "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" 2>/dev/null | sort -V | tail -1); do
-      if command -v "$c" >/dev/null 2>&1; then py=$(command -v "$c"); break; fi
-    done
     inc=""
-    [ -n "$py" ] && inc=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['include'])" 2>/dev/null || true)
-    if [ -z "$py" ] || [ ! -f "$inc/Python.h" ]; then
+    for c in $(ls -d /root/.pyenv/versions/"$v".*/bin/python"$v" "$HOME"/.pyenv/versions/"$v".*/bin/python"$v" 2>/dev/null | sort -V -r) \
+             "$(command -v "python$v" 2>/dev/null || true)"; do
+      [ -n "$c" ] && [ -x "$c" ] || continue
+      i=$("$c" -c "import sysconfig; print(sysconfig.get_paths()['include'])" 2>/dev/null || true)
+      if [ -n "$i" ] && [ -f "$i/Python.h" ]; then py=$c; inc=$i; break; fi
+    done
+    if [ -z "$py" ]; then
       say "SKIP cp${v/./}: no CPython $v interpreter with headers here (install it, e.g. with pyenv or apt-get install python$v-dev)"
       skipped=1
       continue
     fi
     cp=cp${v/./}
     say "aarch64 $cp (headers: $inc)"
+    # PYBIND11_PYTHON_EXECUTABLE_LAST: otherwise pybind11 sees a new interpreter and replaces
+    # the extension suffix by the build machine's (x86_64).
     cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_TOOLCHAIN_FILE="$ROOT/scripts/toolchains/aarch64-linux-gnu.cmake" \
       -Dpybind11_DIR="$PYBIND11_DIR" -DPython_EXECUTABLE="$py" -DPython_INCLUDE_DIR="$inc" \
+      -DPYBIND11_PYTHON_EXECUTABLE_LAST="$py" \
       -DPYTHON_MODULE_EXTENSION=".cpython-${v/./}-aarch64-linux-gnu.so" >"$build.configure.log" 2>&1 \
       || { cat "$build.configure.log"; exit 1; }
     rm -f "$build"/_core.*.so
     cmake --build "$build" -j "$JOBS" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
     core=$(ls "$build"/_core.cpython-"${v/./}"-aarch64-linux-gnu.so)
     emu="$build/librknnrt_emulator.so"
+    for f in "$core" "$emu"; do
+      readelf -h "$f" | grep -q 'Machine:.*AArch64' || { say "$f is not an aarch64 library"; exit 1; }
+    done
     glibc=$(OBJDUMP=aarch64-linux-gnu-objdump "$TOOLS_PY" scripts/wheel_pack.py --glibc "$core" "$emu")
-    rm -f "$ROOT"/dist/rknn_fast-*-"$cp"-"$cp"-*_aarch64.whl
-    out=$("$TOOLS_PY" scripts/wheel_pack.py "$base" "$ROOT/dist" "$cp-$cp-manylinux_${glibc}_aarch64" \
+    out=$(pack_and_tag "$base" "$cp-$cp-manylinux_${glibc}_aarch64" \
       --drop-glob '*.so' --add "$core=rknn_fast/$(basename "$core")" --add "$emu=rknn_fast/librknnrt_emulator.so")
     say "wrote $out"
   done
