@@ -44,6 +44,23 @@ def check_fraction(name: str, value: Any) -> float:
     return float(value)
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function in float64 that never overflows or warns: ``exp`` only ever sees
+    ``-|x|`` (so it lies in (0, 1]), ``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)``
+    otherwise; +/-inf give 1/0 and NaN stays NaN, silently."""
+    v = np.asarray(x, dtype=np.float64)
+    with np.errstate(under="ignore"):  # exp(-|x|) may underflow to 0 for |x| > ~745: exact enough
+        e = np.exp(-np.abs(v))
+        return np.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def degenerate_boxes(xyxy: np.ndarray) -> np.ndarray:
+    """Mask of boxes that cannot be a detection: width or height <= 0, or a NaN coordinate
+    (``x2 > x1`` and ``y2 > y1`` are both false for NaN). Decoders drop them before NMS."""
+    with np.errstate(invalid="ignore"):
+        return ~((xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1]))
+
+
 def check_number(name: str, value: Any) -> float:
     """``value`` as a float, refusing NaN (every comparison with NaN is false, so a NaN
     threshold silently keeps or drops everything)."""
