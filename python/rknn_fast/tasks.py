@@ -14,14 +14,16 @@ input buffer, run, decode; context manager; ``close()``) with the decoder of one
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .pipeline import ImagePipeline, ModelSource, logical_output, output_layout
 from .postprocess.classification import classify
+from .postprocess.detection import decode_yolov5, decode_yolov8
 from .postprocess.faces import decode_blazeface, decode_retinaface
-from .postprocess.masks import decode_yolov5_seg, decode_yolov8_seg
+from .postprocess.decoder import Decoder
+from .postprocess.masks import _seg_finish, decode_yolov5_seg, decode_yolov8_seg
 from .postprocess.pose import decode_yolov8_pose
 from .postprocess.segmentation import default_palette, overlay, segment
 from .postprocess.text import decode_dbnet
@@ -30,6 +32,10 @@ from .results import Classification, Detections, LetterboxTransform, TextBoxes
 __all__ = ["Segmenter", "InstanceSegmenter", "TextDetector", "FaceDetector", "PoseEstimator", "Classifier"]
 
 _SCORE_DTYPES = ("int8", "float16", "float32")
+
+#: Instance segmentation heads: output indices of the detection head, the mask coefficients
+#: and the prototypes.
+_SEG_PARTS = {"yolov8": ([0, 1, 2, 4, 5, 6, 8, 9, 10], [3, 7, 11], 12), "yolov5": ([0, 2, 4], [1, 3, 5], 6)}
 
 
 def _qp(info: Any) -> Tuple[float, int]:
@@ -45,8 +51,8 @@ class Segmenter(ImagePipeline):
     class of the model-input point ``(x + 0.5) * scale + pad_x`` (same for y).
 
     Args:
-        model, runtime, zero_copy, rgb, convention, pad_value: see
-            :class:`~rknn_fast.pipeline.ImagePipeline`.
+        model, runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core: see :class:`~rknn_fast.pipeline.ImagePipeline`.
         mode: ``"nearest"`` (argmax on the model's map, then nearest resampling: fast) or
             ``"bilinear"`` (scores resampled bilinearly to every frame pixel, then argmax:
             smooth edges, like the DeepLabV3 demo), see :func:`rknn_fast.postprocess.segment`.
@@ -64,16 +70,11 @@ class Segmenter(ImagePipeline):
         mode: str = "nearest",
         names: Optional[Sequence[str]] = None,
         palette: Optional[np.ndarray] = None,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if mode not in ("nearest", "bilinear"):
             raise ValueError(f"expected mode 'nearest' or 'bilinear', got {mode!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             if len(outs) != 1 or len(outs[0].shape) != 4 or outs[0].shape[0] != 1 or outs[0].shape[1] < 2:
@@ -128,7 +129,8 @@ class InstanceSegmenter(ImagePipeline):
     Args:
         conf, iou, names, max_detections, decode_kwargs: see
             :func:`rknn_fast.postprocess.decode_yolov8_seg` / ``decode_yolov5_seg``.
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -140,17 +142,12 @@ class InstanceSegmenter(ImagePipeline):
         names: Optional[Sequence[str]] = None,
         *,
         max_detections: int = 300,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
-        **decode_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
         if head not in ("auto", "yolov8", "yolov5"):
             raise ValueError(f"expected head 'auto', 'yolov8' or 'yolov5', got {head!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        options, decode_kwargs = self._split_options(kwargs)
+        super().__init__(model, **options)
         with self._closing_on_error():
             shapes = [tuple(o.shape) for o in self.model.outputs]
             counts = {"yolov8": 13, "yolov5": 7}
@@ -164,10 +161,19 @@ class InstanceSegmenter(ImagePipeline):
                 raise ValueError(f"expected {counts[head]} 4-D outputs for a {head}-seg head, got {shapes}")
             if shapes[-1][1] != 32:
                 raise ValueError(f"expected prototypes (1, 32, H, W) as the last output, got {shapes[-1]}")
+            decoders: List[Callable[..., Any]] = ([decode_yolov8_seg, decode_yolov8] if head == "yolov8"
+                                                  else [decode_yolov5_seg, decode_yolov5])
+            self._check_decode_kwargs(decode_kwargs, decoders, (
+                "outputs", "infos_or_qparams", "conf", "iou", "max_detections", "transform", "input_size", "names",
+                "class_map", "detect_options"))
         self.head = head
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections = int(max_detections)
         self.decode_kwargs = dict(decode_kwargs)
+        with self._closing_on_error():  # the detection outputs' decoder, prepared once
+            self._decoder = Decoder([self.model.outputs[i] for i in _SEG_PARTS[head][0]], head, conf=self.conf,
+                                    iou=self.iou, max_detections=self.max_detections, input_size=self.input_size,
+                                    names=names, **self.decode_kwargs)
 
     def __call__(self, image: np.ndarray, *, class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
         """Detections with masks for a uint8 (h, w, 3) frame; with ``class_map=True`` also the
@@ -177,10 +183,14 @@ class InstanceSegmenter(ImagePipeline):
 
     def _decode(self, outs: List[np.ndarray], t: LetterboxTransform,
                 class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
-        fn = decode_yolov8_seg if self.head == "yolov8" else decode_yolov5_seg
-        return fn(self._nchw_or_native(outs), self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
-                  transform=t, input_size=self.input_size, names=self.names, class_map=class_map,
-                  **self.decode_kwargs)
+        # As decode_yolov8_seg / decode_yolov5_seg, with the boxes from the prepared decoder.
+        outs, infos = self._nchw_or_native(outs), self.model.outputs
+        det_idx, coeff_idx, proto = _SEG_PARTS[self.head]
+        det = self._decoder([outs[i] for i in det_idx])
+        coeff = [outs[i] for i in coeff_idx]
+        na = 1 if self.head == "yolov8" else (coeff[0].shape[1] // 32 if coeff[0].ndim == 4 else 3)
+        return _seg_finish(det, coeff, [infos[i] for i in coeff_idx], outs[proto], infos[proto], na, t,
+                           self.input_size, class_map)
 
     def _repr_fields(self) -> str:
         return f"head={self.head!r}, conf={self.conf}, iou={self.iou}"
@@ -198,7 +208,8 @@ class TextDetector(ImagePipeline):
     Args:
         thresh, box_thresh, unclip_ratio, max_candidates, use_dilation, score_mode, min_size:
             see :func:`rknn_fast.postprocess.decode_dbnet` (rapidocr defaults).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -212,16 +223,11 @@ class TextDetector(ImagePipeline):
         use_dilation: bool = True,
         score_mode: str = "fast",
         min_size: float = 3.0,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if score_mode not in ("fast", "slow"):
             raise ValueError(f"expected score_mode 'fast' or 'slow', got {score_mode!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             want = (1, 1) + self.input_size
@@ -267,8 +273,9 @@ class FaceDetector(ImagePipeline):
             (BlazeFace weighted, RetinaFace plain).
         decode_kwargs: passed to :func:`rknn_fast.postprocess.decode_retinaface` /
             :func:`~rknn_fast.postprocess.decode_blazeface` (e.g. BlazeFace ``anchors``).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace models expect
-            ``pad_value=0`` borders as MediaPipe pads).
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace
+            models expect ``pad_value=0`` borders as MediaPipe pads).
     """
 
     def __init__(
@@ -279,20 +286,15 @@ class FaceDetector(ImagePipeline):
         *,
         head: str = "auto",
         max_detections: Optional[int] = None,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
         nms: Optional[str] = None,
-        **decode_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
         if head not in ("auto", "retinaface", "blazeface"):
             raise ValueError(f"expected head 'auto', 'retinaface' or 'blazeface', got {head!r}")
         if nms not in (None, "weighted", "plain"):
             raise ValueError(f"nms: expected 'weighted', 'plain' or None, got {nms!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        options, decode_kwargs = self._split_options(kwargs)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             widths = [int(o.shape[-1]) if len(o.shape) == 3 and o.shape[0] == 1 else -1 for o in outs]
@@ -311,6 +313,10 @@ class FaceDetector(ImagePipeline):
             self._order = [widths.index(w) for w in kinds[head]]
             if head == "blazeface" and self.input_size[0] != self.input_size[1]:
                 raise ValueError(f"expected a square BlazeFace input, got {self.input_size}")
+            self._check_decode_kwargs(decode_kwargs,
+                                      [decode_retinaface if head == "retinaface" else decode_blazeface],
+                                      ("loc", "scores", "landmarks", "regressors", "transform", "qparams", "conf",
+                                       "iou", "max_detections", "nms"))
         self.head = head
         self.conf, self.iou, self.max_detections = conf, iou, max_detections
         self.nms = nms
@@ -347,7 +353,8 @@ class PoseEstimator(ImagePipeline):
 
     Args:
         conf, iou, max_detections: see :func:`rknn_fast.postprocess.decode_yolov8_pose`.
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -357,14 +364,9 @@ class PoseEstimator(ImagePipeline):
         iou: float = 0.4,
         *,
         max_detections: int = 300,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             shapes = [tuple(o.shape) for o in self.model.outputs]
             kp = [i for i, s in enumerate(shapes) if len(s) == 4 and s[2] == 3]
@@ -415,7 +417,8 @@ class Classifier(ImagePipeline):
         softmax: ``True`` applies a softmax to the outputs, ``False`` keeps them (dequantised);
             ``"auto"`` (default) applies it unless the outputs already look like probabilities
             (every value in [0, 1], sum within 0.01 of 1: the model ends with a softmax).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -425,18 +428,13 @@ class Classifier(ImagePipeline):
         names: Optional[Sequence[str]] = None,
         *,
         softmax: Union[bool, str] = "auto",
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError(f"expected k as an integer >= 1, got {k!r}")
         if softmax not in (True, False, "auto"):
             raise ValueError(f"expected softmax True, False or 'auto', got {softmax!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             s = tuple(outs[0].shape) if len(outs) == 1 else ()
