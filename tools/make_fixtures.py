@@ -1082,7 +1082,7 @@ def run_fixture(fx: Fixture) -> dict:
             **({"summary": fx.summary(outs)} if fx.summary else {}),
         })
     rknn.release()
-    golden.write_golden(MODELS / f"{fx.name}.golden", records)
+    golden.write_golden(MODELS / f"{fx.name}.golden", records, model=MODELS / f"{fx.name}.rknn")
 
     doc = {
         "name": fx.name,

@@ -130,7 +130,7 @@ void Library::resolve() {
         if (!r.second) missing += std::string(missing.empty() ? "" : ", ") + r.first;
     }
     if (!missing.empty()) {
-        throw LoadError(path_ + " is not a usable librknnrt (>= 1.4.0): missing " + missing +
+        throw LoadError(path_ + " is not a usable librknnrt (>= 1.3.0): missing " + missing +
                         ". " + install_hint());
     }
 

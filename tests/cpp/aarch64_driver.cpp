@@ -345,8 +345,12 @@ std::vector<GoldenTensor> first_golden_record(const std::vector<uint8_t>& g, uin
     };
     if (g.size() < 24 || std::memcmp(g.data(), "RKGOLD01", 8) != 0) return out;
     pos = 8;
-    uint32_t n_out = 0, n_rec = 0, reserved = 0;
-    if (!u32(n_inputs) || !u32(n_out) || !u32(n_rec) || !u32(reserved) || n_rec == 0) return out;
+    uint32_t n_out = 0, n_rec = 0, flags = 0;
+    if (!u32(n_inputs) || !u32(n_out) || !u32(n_rec) || !u32(flags) || n_rec == 0) return out;
+    if (flags & 1u) {  // the model's SHA-256 follows the header
+        if (g.size() - pos < 32) return out;
+        pos += 32;
+    }
     for (uint32_t t = 0; t < n_inputs + n_out; ++t) {
         GoldenTensor x;
         uint32_t nd = 0;
