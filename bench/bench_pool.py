@@ -134,8 +134,8 @@ class LiteThreadPool:
 def lite_detect(lite: RKNNLite, frame: np.ndarray, infos: Any) -> rknn_fast.Detections:
     """What a user writes around RKNNLite: letterbox, inference (float outputs), decode."""
     img, t = rknn_fast.letterbox(frame, (320, 320), bgr_to_rgb=True)
-    outs = lite.inference(inputs=[img])
-    return decode_yolov8(outs, infos, conf=0.25, iou=0.45, input_size=(320, 320), transform=t)
+    outs = lite.inference(inputs=[img])  # float32, already dequantised: no qparams to apply
+    return decode_yolov8(outs, None, conf=0.25, iou=0.45, input_size=(320, 320), transform=t)
 
 
 def same_detections(a: rknn_fast.Detections, b: rknn_fast.Detections, atol: float = 0.0) -> bool:
