@@ -8,14 +8,14 @@ DBNet post-processor's constant.
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 
 from ..results import LetterboxTransform, TextBoxes
-from ._common import check_count, check_dtype, check_number, dequantize, int8_qparams
+from .._checks import check_choice, check_flag, check_size
+from ._common import check_count, check_dtype, check_number, check_transform, dequantize, int8_qparams
 
 __all__ = ["decode_dbnet", "unclip_convex", "order_quad"]
 
@@ -42,7 +42,12 @@ def unclip_convex(poly: np.ndarray, ratio: float) -> np.ndarray:
     rectangle of the round-joined offset (pyclipper ``JT_ROUND``) that PaddleOCR/rapidocr
     then pass to ``minAreaRect``, so the final boxes agree without pyclipper.
     """
-    p = np.asarray(poly, np.float64).reshape(-1, 2)
+    # ratio=nan returned NaN corners, a negative ratio shrank the polygon inside out
+    ratio = check_number("ratio", ratio, 0.0, finite=True)
+    p = np.asarray(poly, np.float64)
+    if p.size == 0 or p.size % 2 or not np.isfinite(p).all():
+        raise ValueError(f"poly: expected finite (N, 2) points, got shape {p.shape}")
+    p = p.reshape(-1, 2)
     n = p.shape[0]
     x, y = p[:, 0], p[:, 1]
     signed = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
@@ -115,10 +120,14 @@ def decode_dbnet(
     thresh = check_number("thresh", thresh)
     box_thresh = check_number("box_thresh", box_thresh)
     max_candidates = check_count("max_candidates", max_candidates)
-    if not (math.isfinite(unclip_ratio) and unclip_ratio >= 0):
-        raise ValueError(f"unclip_ratio: expected a finite number >= 0, got {unclip_ratio}")
-    if not (math.isfinite(min_size) and min_size >= 0):
-        raise ValueError(f"min_size: expected a finite number >= 0, got {min_size}")
+    unclip_ratio = check_number("unclip_ratio", unclip_ratio, 0.0, finite=True)
+    min_size = check_number("min_size", min_size, 0.0, finite=True)
+    use_dilation = check_flag("use_dilation", use_dilation)
+    check_choice("score_mode", score_mode, ("fast", "slow"))
+    if transform is not None:
+        check_transform(transform)
+    elif image_shape is not None:
+        check_size("image_shape", image_shape, trailing=True)
     p = prob
     if p.ndim == 4 and p.shape[:2] == (1, 1):
         p = p[0, 0]
