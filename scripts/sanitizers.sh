@@ -103,6 +103,7 @@ run_fuzz() {
     fi
     if ! have_libfuzzer; then
         echo "sanitizers: SKIPPED fuzz: clang++ with libFuzzer is not available (apt-get install clang)" >&2
+        skipped=$((skipped + 1))
         return 0
     fi
     local flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icpp)
@@ -132,12 +133,18 @@ run_fuzz() {
     done
 }
 
+passed=0
+skipped=0
 for stage in "${stages[@]}"; do
+    before=$skipped
     case "$stage" in
         asan) run_asan ;;
         tsan) run_tsan ;;
         fuzz) run_fuzz ;;
         *) echo "usage: $0 [asan] [tsan] [fuzz]" >&2; exit 2 ;;
     esac
+    [ "$skipped" -eq "$before" ] && passed=$((passed + 1))
 done
 log "done: ${stages[*]}"
+# Any failure exits above (set -e); this closing line counts the stages.
+echo "sanitizers: $passed passed, 0 failed, $skipped skipped"
