@@ -27,3 +27,11 @@ def data_dir() -> pathlib.Path:
 @pytest.fixture(scope="session")
 def models_dir() -> pathlib.Path:
     return MODELS
+
+
+def pytest_configure(config):
+    # Most tests feed the emulator inputs it has no recording for on purpose (shapes, dtypes,
+    # threading, decoding on synthetic maps): their synthetic outputs are expected, so the
+    # EmulatorWarning that tells a user about them is silenced here. Tests of the warning
+    # itself use pytest.warns, which sees it regardless (tests/test_newcomer.py).
+    config.addinivalue_line("filterwarnings", "ignore::rknn_fast.errors.EmulatorWarning")

@@ -29,6 +29,18 @@ def quantize(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.
     return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
+def quantize_input(pixels_nhwc: np.ndarray, mean: Sequence[float], std: Sequence[float], scale: float,
+                   zero_point: int, dtype=np.int8) -> np.ndarray:
+    """The quantised form of a recorded NHWC input: per channel ``(x - mean) / std`` in float32,
+    then ``round_half_away(v / scale) + zero_point`` saturated to ``dtype`` (the runtime's
+    normalise-then-quantise step, written independently of the emulator)."""
+    v = (pixels_nhwc.astype(F32) - np.asarray(mean, F32)) / np.asarray(std, F32)
+    q = v.astype(np.float64) / np.float64(F32(scale))
+    r = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    info = np.iinfo(dtype)
+    return np.clip(r + zero_point, info.min, info.max).astype(dtype)
+
+
 def to_nc1hwc2(x: np.ndarray, c2: int, fill: float = 0) -> np.ndarray:
     """(1, C, H, W) -> (1, ceil(C/c2), H, W, c2); padded lanes hold ``fill``."""
     _, c, h, w = x.shape
@@ -107,6 +119,11 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, score_thres
 Cands = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def usable_box(box) -> bool:
+    """Finite xyxy with positive width and height (decoders drop the others before NMS)."""
+    return bool(np.isfinite(box).all()) and box[2] > box[0] and box[3] > box[1]
+
+
 def _pack(rows: list) -> Cands:
     if not rows:
         return (np.zeros((0, 4), F32), np.zeros(0, F32), np.zeros(0, np.int32), np.zeros(0, np.int64))
@@ -151,7 +168,7 @@ def yolov8_candidates(boxes: Sequence[np.ndarray], classes: Sequence[np.ndarray]
                 d = [dfl(bx[0, k * r:(k + 1) * r, y, x]) for k in range(4)]
                 cx, cy = x + 0.5, y + 0.5
                 box = [(cx - d[0]) * sx, (cy - d[1]) * sy, (cx + d[2]) * sx, (cy + d[3]) * sy]
-                if not np.isfinite(box).all():
+                if not usable_box(box):
                     continue
                 rows.append((box, s, c, base + y * w + x))
         base += h * w
@@ -170,7 +187,7 @@ def flat_candidates(out: np.ndarray, conf: float, logits: bool = False) -> Cands
         s = sigmoid(v[c:c + 1])[0] if logits else v[c]
         cx, cy, bw, bh = (float(t) for t in out[0, :4, n])
         box = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]
-        if np.isfinite(box).all():
+        if usable_box(box):
             rows.append((box, s, c, n))
     return _pack(rows)
 
@@ -200,7 +217,7 @@ def yolov5_candidates(outs: Sequence[np.ndarray], anchors: np.ndarray, conf: flo
                     bw = (v[2] * 2) ** 2 * anchors[bi, a, 0]
                     bh = (v[3] * 2) ** 2 * anchors[bi, a, 1]
                     box = [bx - bw / 2, by - bh / 2, bx + bw / 2, by + bh / 2]
-                    if np.isfinite(box).all():
+                    if usable_box(box):
                         rows.append((box, score, c, base + (a * h + y) * w + x))
         base += na * h * w
     return _pack(rows)
@@ -227,7 +244,7 @@ def yolox_candidates(out: np.ndarray, conf: float, input_hw=(416, 416), strides=
             gx, gy, s = grids[n]
             cx, cy, bw, bh = (cx + gx) * s, (cy + gy) * s, math.exp(bw) * s, math.exp(bh) * s
         box = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]
-        if np.isfinite(box).all():
+        if usable_box(box):
             rows.append((box, score, c, n))
     return _pack(rows)
 
@@ -436,6 +453,63 @@ def ref_retinaface(loc, conf, landm, model_hw, threshold: float):
     boxes = np.concatenate([(cxcy - wh / 2) * scale, (cxcy + wh / 2) * scale], 1)
     lm = (p[:, None, :2] + landm[keep].reshape(-1, 5, 2) * 0.1 * p[:, None, 2:]) * scale
     return boxes, conf[keep, 1], lm, keep
+
+
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, extra: Optional[np.ndarray] = None,
+                 score_threshold: float = -math.inf, max_detections: int = 0):
+    """MediaPipe's weighted NMS (its face detector's rule), in float64, loop by loop: take the
+    best remaining candidate, gather every remaining one whose IoU with it exceeds the
+    threshold (itself included), output the score-weighted mean box / extra with the best
+    score, remove the group, repeat. Returns (top indices, boxes (K, 4), extra (K, M))."""
+    b = np.asarray(boxes, np.float64)
+    s = np.asarray(scores, np.float64)
+    e = np.zeros((len(s), 0)) if extra is None else np.asarray(extra, np.float64).reshape(len(s), -1)
+    remaining = sorted((i for i in range(len(s)) if s[i] >= score_threshold and np.isfinite(b[i]).all()),
+                       key=lambda i: (-s[i], i))
+    tops, out_boxes, out_extra = [], [], []
+    while remaining and (max_detections <= 0 or len(tops) < max_detections):
+        t = remaining[0]
+        group, rest = [], []
+        for i in remaining:
+            iw = max(0.0, min(b[t, 2], b[i, 2]) - max(b[t, 0], b[i, 0]))
+            ih = max(0.0, min(b[t, 3], b[i, 3]) - max(b[t, 1], b[i, 1]))
+            inter = iw * ih
+            union = ((b[t, 2] - b[t, 0]) * (b[t, 3] - b[t, 1]) + (b[i, 2] - b[i, 0]) * (b[i, 3] - b[i, 1])
+                     - inter)
+            iou = inter / union if union > 0 else 0.0
+            (group if i == t or iou > iou_threshold else rest).append(i)
+        w = s[group]
+        tops.append(t)
+        out_boxes.append((w[:, None] * b[group]).sum(0) / w.sum())
+        out_extra.append((w[:, None] * e[group]).sum(0) / w.sum())
+        remaining = rest
+    return (np.array(tops, np.int64), np.array(out_boxes, np.float64).reshape(-1, 4),
+            np.array(out_extra, np.float64).reshape(-1, e.shape[1]))
+
+
+def ref_blazeface(reg: np.ndarray, logits: np.ndarray, conf: float, iou: float, input_size: int = 128,
+                  method: str = "weighted", max_detections: int = 100):
+    """BlazeFace decoding after MediaPipe (float64): anchors, logits clipped to +/-100, sigmoid
+    (computed on -|x| so it cannot overflow), score >= conf, boxes with w <= 0 or h <= 0
+    dropped, weighted or plain NMS. Returns (boxes (K, 4), scores (K,), keypoints (K, 6, 2))
+    in model pixels."""
+    a = ref_blazeface_anchors_front()
+    r = np.asarray(reg, np.float64).reshape(-1, 16)
+    x = np.clip(np.asarray(logits, np.float64).reshape(-1), -100, 100)
+    e = np.exp(-np.abs(x))
+    prob = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    n = input_size
+    cx, cy = r[:, 0] / n * a[:, 2] + a[:, 0], r[:, 1] / n * a[:, 3] + a[:, 1]
+    w, h = r[:, 2] / n * a[:, 2], r[:, 3] / n * a[:, 3]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1) * n
+    kp = (r[:, 4:].reshape(-1, 6, 2) / n * a[:, None, 2:4] + a[:, None, :2]) * n
+    sel = np.flatnonzero((prob >= conf) & (w > 0) & (h > 0))
+    boxes, prob, kp = boxes[sel], prob[sel], kp[sel]
+    if method == "weighted":
+        top, wb, wk = weighted_nms(boxes, prob, iou, kp.reshape(len(sel), 12), max_detections=max_detections)
+        return wb, prob[top], wk.reshape(-1, 6, 2)
+    keep = nms(boxes.astype(F32), prob.astype(F32), iou, max_detections=max_detections)
+    return boxes[keep], prob[keep], kp[keep]
 
 
 def ref_blazeface_anchors_front() -> np.ndarray:

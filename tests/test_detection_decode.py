@@ -510,3 +510,17 @@ def test_yolov8_and_v5_refuse_bad_input_size(size):
     v5 = [np.zeros((1, 3 * 7, g, g), np.float32) for g in (8, 4, 2)]
     with pytest.raises(ValueError, match="input_size"):
         rknn_fast.postprocess.decode_yolov5(v5, input_size=size)
+
+
+def test_degenerate_boxes_are_dropped_before_nms():
+    # Zero width, negative height and a normal box, all confident: only the normal one is a
+    # candidate (with or without NMS); the reference applies the same rule.
+    out = np.zeros((1, 4 + 2, 16), F32)
+    out[0, :4, 0] = [100, 100, 0, 20]
+    out[0, :4, 1] = [200, 200, 30, -5]
+    out[0, :4, 2] = [300, 300, 30, 40]
+    out[0, 4, :3] = 0.9
+    for run_nms in (True, False):
+        det = decode_yolov8_flat(out, conf=0.5, run_nms=run_nms)
+        assert det.anchor_index.tolist() == [2]
+    assert ref.flat_candidates(out, 0.5)[3].tolist() == [2]

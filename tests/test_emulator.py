@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import emu_ctypes as E
+import reference as ref
 import rknn_builder as B
 import rknn_fast
 from rknn_fast.golden import read_golden, write_golden
@@ -472,6 +473,24 @@ def test_golden_from_bytes_uses_RKNN_EMU_GOLDEN(lib: C.CDLL, monkeypatch: pytest
     assert E.counters(lib)["golden_runs"] == 2
 
 
+def test_golden_recorded_in_the_models_quantised_type(lib: C.CDLL, tmp_path: Path) -> None:
+    """A golden record whose input is INT8 (the model's quantised type, e.g. recorded from a
+    runtime fed pre-quantised values) holds quantised values, like a caller's INT8 input: it
+    matches the same pixels given as UINT8 and the same INT8 values."""
+    ins, outs = golden_records()[0]
+    q = ref.quantize_input(ins[0], [0, 0, 0], [255, 255, 255], 1 / 255, -128)
+    assert np.array_equal(q, (ins[0].astype(np.int16) - 128).astype(np.int8))
+    path = tmp_path / "int8.golden"
+    write_golden(path, [([(q.transpose(0, 3, 1, 2).copy(), "NCHW")], [outs[0]])])
+    E.control(lib, f"set golden={path}")
+    with Session(lib, TINY.read_bytes()) as s:
+        assert s.set_input(ins[0], U8, NHWC) == 0 and s.run() == 0
+        np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+        assert s.set_input(q, I8, NHWC) == 0 and s.run() == 0
+        np.testing.assert_array_equal(s.get(want_float=True), outs[0].ravel())
+    assert E.counters(lib)["golden_runs"] == 2
+
+
 def test_synthetic_outputs_follow_the_documented_rule(lib: C.CDLL) -> None:
     rng = np.random.default_rng(7)
     x = rng.integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
@@ -570,6 +589,94 @@ def test_every_fixture_replays_its_golden_set(lib: C.CDLL, name: str) -> None:
                                               err_msg=f"native output {k} ({size}-byte elements)")
         assert E.counters(lib)["synthetic_runs"] == 0
         for mem in mems:
+            assert lib.rknn_destroy_mem(s.ctx, mem) == 0
+
+
+def _fixture_input(name: str) -> dict:
+    return json.loads((MODELS / f"{name}.json").read_text())["inputs"][0]
+
+
+INT8_FIXTURES = [n for n in ALL_FIXTURES if _fixture_input(n)["dtype"] == "int8"]
+
+
+def _first_record(name: str):
+    from rknn_fast.golden import read_golden_tensors
+
+    ins, outs = read_golden_tensors(MODELS / f"{name}.golden")[0]
+    assert len(ins) == 1 and ins[0].data.dtype == np.uint8 and ins[0].fmt == NHWC
+    return ins[0].data, [t.data for t in outs]
+
+
+def _assert_replayed(s: "Session", outs) -> None:
+    for k, want in enumerate(outs):
+        np.testing.assert_array_equal(s.get(k, want_float=True), want.astype(np.float32).ravel())
+    c = E.counters(s.lib)
+    assert c["synthetic_runs"] == 0 and c["last_golden_record"] == 0
+
+
+@pytest.mark.parametrize("name", INT8_FIXTURES)
+def test_input_in_the_models_quantised_type_is_taken_as_quantised(lib: C.CDLL, name: str) -> None:
+    """The recorded pixels of an int8 fixture, quantised with the input's mean/std/scale/zero
+    point (an independent reference), given as INT8 *without* pass_through replay the golden
+    outputs: through rknn_inputs_set (NHWC and NCHW) and through memory bound with the normal
+    attr (INT8 NCHW) and the native attr (INT8 NHWC). Before issue 14 these values were
+    normalised and quantised a second time."""
+    r = _fixture_input(name)
+    pixels, outs = _first_record(name)
+    q = ref.quantize_input(pixels, r["mean"], r["std"], r["scale"], r["zero_point"])  # NHWC int8
+    with Session(lib, MODELS / f"{name}.rknn") as s:
+        assert s.set_input(q, I8, NHWC) == 0 and s.run() == 0
+        _assert_replayed(s, outs)
+        E.control(lib, "reset_counters")
+        assert s.set_input(q.transpose(0, 3, 1, 2), I8, NCHW) == 0 and s.run() == 0
+        _assert_replayed(s, outs)
+        for cmd in (E.RKNN_QUERY_INPUT_ATTR, E.RKNN_QUERY_NATIVE_INPUT_ATTR):
+            E.control(lib, "reset_counters")
+            a = s.attr(cmd)
+            assert a.type == I8 and a.pass_through == 0
+            mem = lib.rknn_create_mem(s.ctx, a.size_with_stride)
+            try:
+                if a.fmt == NCHW:
+                    mem_array(mem, q.nbytes, np.int8)[:] = q.transpose(0, 3, 1, 2).ravel()
+                else:
+                    assert a.fmt == NHWC
+                    n, h, w, c = q.shape
+                    ws = a.w_stride or w
+                    view = mem_array(mem, n * h * ws * c, np.int8).reshape(n, h, ws, c)
+                    view[:, :, :w] = q
+                assert lib.rknn_set_io_mem(s.ctx, mem, C.byref(a)) == 0
+                assert s.run() == 0
+                _assert_replayed(s, outs)
+            finally:
+                lib.rknn_inputs_set(s.ctx, 1, C.byref(E.rknn_input(index=0, buf=pixels.ctypes.data,
+                                                                   size=pixels.nbytes, type=U8, fmt=NHWC)))
+                assert lib.rknn_destroy_mem(s.ctx, mem) == 0
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+@pytest.mark.parametrize("typ", ["u8", "f32", "f16"])
+def test_pixels_and_float_values_are_normalised_then_quantised(lib: C.CDLL, name: str, typ: str) -> None:
+    """A type other than the model's quantised one holds values before normalisation: UINT8
+    pixels, and the same pixels as FLOAT32 / FLOAT16 values, replay through rknn_inputs_set
+    and through bound memory (normal attr with its type changed), for int8 and float16 models
+    alike (a float model has no quantised type, so FLOAT16 values are normalised too)."""
+    pixels, outs = _first_record(name)
+    dtype, code = {"u8": (np.uint8, U8), "f32": (np.float32, F32), "f16": (np.float16, F16)}[typ]
+    x = np.ascontiguousarray(pixels.astype(dtype))
+    with Session(lib, MODELS / f"{name}.rknn") as s:
+        assert s.set_input(x, code, NHWC) == 0 and s.run() == 0
+        _assert_replayed(s, outs)
+        E.control(lib, "reset_counters")
+        a = s.attr(E.RKNN_QUERY_INPUT_ATTR)
+        a.type, a.fmt, a.w_stride = code, NHWC, 0
+        mem = lib.rknn_create_mem(s.ctx, x.nbytes)
+        try:
+            mem_array(mem, x.nbytes, dtype)[:] = x.ravel()
+            assert lib.rknn_set_io_mem(s.ctx, mem, C.byref(a)) == 0
+            assert s.run() == 0
+            _assert_replayed(s, outs)
+        finally:
+            assert s.set_input(x, code, NHWC) == 0  # unbinds before the memory goes
             assert lib.rknn_destroy_mem(s.ctx, mem) == 0
 
 

@@ -177,6 +177,18 @@ def test_inputs_pass_through(lite, golden):
     np.testing.assert_allclose(out[0], golden[2][1][0], atol=1e-5)
 
 
+def test_int8_data_type_is_quantised_values(lite, golden):
+    """data_type='int8' with an int8 array: quantised values of the int8 input (mean 0 /
+    std 255, scale 1/255, zero point -128, so pixel p is p - 128), taken as they are
+    without pass-through; the same pixels as uint8 give the same outputs."""
+    for inputs, outputs in golden:
+        q = (inputs[0].astype(np.int16) - 128).astype(np.int8)
+        out = lite.inference(inputs=[q], data_type="int8")
+        np.testing.assert_allclose(out[0], outputs[0], atol=1e-5)
+        out = lite.inference(inputs=[inputs[0]], data_type="uint8")
+        np.testing.assert_allclose(out[0], outputs[0], atol=1e-5)
+
+
 def test_core_masks_by_platform(models_dir, tmp_path, caplog):
     single = RKNNLite()
     assert single.load_rknn(str(models_dir / "tiny_conv_rk3566_i8.rknn")) == 0

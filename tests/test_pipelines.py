@@ -220,27 +220,39 @@ def test_face_detector_blazeface_synthetic(emu, tmp_path, data_dir):
         det = fd(photo)
         c = emu.counters()
     assert (c["golden_runs"], c["synthetic_runs"]) == (0, 2)
-    # reference: dequantise, anchors, sigmoid >= 0.75, decode, NMS 0.3, letterbox undone
+    # reference (MediaPipe's rules, the defaults): dequantise, anchors, sigmoid >= 0.5, decode,
+    # boxes with w <= 0 or h <= 0 dropped, weighted NMS 0.3 (boxes and keypoints blended with the
+    # scores), letterbox undone
     s = (raw_scores.reshape(-1).astype(np.float64)) * 0.05
     r = (raw_reg.reshape(-1, 16).astype(np.float64) + 128) * 0.25
     a = ref.ref_blazeface_anchors_front()
     prob = 1 / (1 + np.exp(-s))
-    sel = np.flatnonzero(prob >= 0.75)
+    sel = np.flatnonzero((prob >= 0.5) & (r[:, 2] > 0) & (r[:, 3] > 0))
+    assert np.count_nonzero(prob >= 0.5) > len(sel)  # some zero sizes (q = -128) were dropped
     cx, cy = r[sel, 0] + a[sel, 0] * 128, r[sel, 1] + a[sel, 1] * 128
     w, h = r[sel, 2], r[sel, 3]
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
     kp = r[sel, 4:].reshape(-1, 6, 2) + a[sel, None, :2] * 128
-    keep = ref.nms(boxes.astype(np.float32), prob[sel].astype(np.float32), 0.3, max_detections=100)
-    assert 1 <= len(keep) == len(det)
+    top, wboxes, wkp = ref.weighted_nms(boxes, prob[sel], 0.3, extra=kp.reshape(-1, 12), max_detections=100)
+    assert 1 <= len(top) == len(det)
     h0, w0 = photo.shape[:2]
     rr = min(128 / h0, 128 / w0)
     px, py = (128 - round(w0 * rr)) / 2, (128 - round(h0 * rr)) / 2
     assert (t.pad_x, t.pad_y) == (px, py) and py > 0
-    np.testing.assert_allclose(det.scores, prob[sel][keep], rtol=1e-6)
-    np.testing.assert_allclose(det.xyxy, ref.unletterbox(boxes[keep], rr, px, py, (h0, w0)), atol=1e-3)
-    kx = np.clip((kp[keep, :, 0] - px) / rr, 0, w0)
-    ky = np.clip((kp[keep, :, 1] - py) / rr, 0, h0)
+    np.testing.assert_allclose(det.scores, prob[sel][top], rtol=1e-6)
+    np.testing.assert_allclose(det.xyxy, ref.unletterbox(wboxes, rr, px, py, (h0, w0)), atol=1e-3)
+    wkp = wkp.reshape(-1, 6, 2)
+    kx = np.clip((wkp[:, :, 0] - px) / rr, 0, w0)
+    ky = np.clip((wkp[:, :, 1] - py) / rr, 0, h0)
     np.testing.assert_allclose(det.keypoints, np.stack([kx, ky], -1), atol=1e-3)
+    # nms="plain": the best box of each group as it is.
+    with rknn_fast.FaceDetector(_blazeface_model(tmp_path), runtime="emulator", pad_value=0, nms="plain") as fd:
+        plain = fd(photo)
+    keep = ref.nms(boxes.astype(np.float32), prob[sel].astype(np.float32), 0.3, max_detections=100)
+    np.testing.assert_allclose(plain.scores, prob[sel][keep], rtol=1e-6)
+    np.testing.assert_allclose(plain.xyxy, ref.unletterbox(boxes[keep], rr, px, py, (h0, w0)), atol=1e-3)
+    with pytest.raises(ValueError, match="nms"):
+        rknn_fast.FaceDetector(_blazeface_model(tmp_path), runtime="emulator", nms="soft")
 
 
 # --------------------------------------------------------------------------- pose
@@ -487,7 +499,9 @@ def _doc_snippets():
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-@pytest.mark.parametrize("code", _doc_snippets(), ids=lambda c: c.splitlines()[2].strip()[:30])
+@pytest.mark.parametrize("code", _doc_snippets(),
+                         ids=lambda c: next(ln for ln in c.splitlines() if "rknn_fast." in ln and "import" not in ln)
+                         .strip()[:30])
 def test_docs_snippets_run(emu, data_dir, tmp_path, monkeypatch, capsys, code):
     """Every snippet of docs/pipelines.md runs as written (fixture paths resolved, pictures
     written to a temporary directory) and every run replays a golden record."""
@@ -496,7 +510,9 @@ def test_docs_snippets_run(emu, data_dir, tmp_path, monkeypatch, capsys, code):
     exec(compile(code.replace('"tests/data/', f'"{data_dir}/'), "docs/pipelines.md", "exec"), {})
     c = emu.counters()
     assert c["golden_runs"] >= 1 and c["synthetic_runs"] == 0
-    written = list(tmp_path.glob("*.png"))
+    assert not list(tmp_path.glob("*.png"))  # pictures go to out/, not the working directory
+    written = list((tmp_path / "out").glob("*.png"))
+    assert written or "imwrite" not in code
     for p in written:
         assert cv2.imread(str(p)) is not None
 

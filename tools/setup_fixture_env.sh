@@ -24,7 +24,7 @@ PIP=("$VENV/bin/python" -m pip install -q)
 "${PIP[@]}" \
     'numpy<=1.26.4' 'onnx<=1.18' onnxruntime 'protobuf<=4.25.4' 'setuptools<81' \
     psutil ruamel.yaml scipy tqdm opencv-python-headless fast-histogram scikit-image \
-    pooch
+    pooch tflite
 # Re-assert the numpy pin in case a later package pulled a newer one.
 "${PIP[@]}" 'numpy<=1.26.4'
 

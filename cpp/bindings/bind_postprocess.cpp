@@ -151,6 +151,45 @@ void bind_postprocess(py::module_& m) {
         py::arg("plus_one"));
 
     m.def(
+        "weighted_nms",
+        [](const py::array& boxes, const py::array& scores, const py::object& extra,
+           float iou_threshold, float score_threshold, int64_t max_detections) {
+            require_c_array<float>(boxes, "boxes");
+            require_c_array<float>(scores, "scores");
+            const int64_t n = scores.ndim() == 1 ? scores.shape(0) : -1;
+            if (n < 0 || boxes.ndim() != 2 || boxes.shape(0) != n || boxes.shape(1) != 4)
+                throw py::value_error("expected boxes (N, 4) and scores (N,)");
+            const float* e = nullptr;
+            int64_t n_extra = 0;
+            py::array extra_arr;
+            if (!extra.is_none()) {
+                extra_arr = extra.cast<py::array>();
+                require_c_array<float>(extra_arr, "extra");
+                if (extra_arr.ndim() != 2 || extra_arr.shape(0) != n)
+                    throw py::value_error("expected float32 extra of shape (N, M)");
+                n_extra = extra_arr.shape(1);
+                e = static_cast<const float*>(extra_arr.data());
+            }
+            const auto* b = static_cast<const float*>(boxes.data());
+            const auto* s = static_cast<const float*>(scores.data());
+            k::NmsParams p;
+            p.iou_threshold = iou_threshold;
+            p.score_threshold = score_threshold;
+            p.max_detections = max_detections;
+            k::WeightedNmsResult r;
+            {
+                py::gil_scoped_release release;
+                k::weighted_nms(b, s, e, n_extra, n, p, r);
+            }
+            const auto kept = static_cast<py::ssize_t>(r.top.size());
+            return py::make_tuple(vector_array(r.top, {kept}), vector_array(r.boxes, {kept, 4}),
+                                  vector_array(r.extra, {kept, static_cast<py::ssize_t>(n_extra)}),
+                                  vector_array(r.size, {kept}));
+        },
+        py::arg("boxes"), py::arg("scores"), py::arg("extra"), py::arg("iou_threshold"),
+        py::arg("score_threshold"), py::arg("max_detections"));
+
+    m.def(
         "decode_yolov8",
         [](const py::list& branches, float conf, bool logits, int64_t reg_max, float input_w,
            float input_h, bool use_score_sum, float iou, int64_t max_det, bool agnostic,

@@ -139,9 +139,10 @@ void fill_attr(rknn_tensor_attr* attr, uint32_t index, const TensorModel& t,
 }
 
 // Model-domain bytes of one input from values read out of a caller buffer: raw values are
-// normalised and quantised; pass-through values are already normalised (only re-encoded).
-std::vector<uint8_t> to_model(const TensorModel& t, const std::vector<float>& values, bool pass_through) {
-    if (!pass_through) return encode_input(t, values);
+// normalised and quantised; model values (pass-through, or given in the model's quantised
+// type) are already normalised (only re-encoded, which is exact for values on its grid).
+std::vector<uint8_t> to_model(const TensorModel& t, const std::vector<float>& values, bool model_values) {
+    if (!model_values) return encode_input(t, values);
     std::vector<uint8_t> bytes(t.model_bytes());
     const size_t esz = codec_type_size(t.encoding.type);
     for (size_t i = 0; i < values.size(); ++i) store_value(bytes.data() + i * esz, t.encoding, values[i]);
@@ -497,6 +498,8 @@ RKNN_EMU_EXPORT int rknn_inputs_set(rknn_context context, uint32_t n_inputs, rkn
                 }
                 layout.fmt = fmt;
                 encoding.type = type;
+                // The model's own quantised type: quantised values (same rule as rknn_set_io_mem).
+                if (given_as_quantised(t.encoding, type)) encoding = t.encoding;
             }
             std::string error;
             const size_t need = layout_bytes(t.logical, layout, encoding.type, error);
@@ -510,7 +513,8 @@ RKNN_EMU_EXPORT int rknn_inputs_set(rknn_context context, uint32_t n_inputs, rkn
             if (!read_values(static_cast<const uint8_t*>(in.buf), in.size, t.logical, layout, encoding, values, error)) {
                 return fail(RKNN_ERR_INPUT_INVALID, "rknn_inputs_set: input " + std::to_string(in.index) + ": " + error);
             }
-            converted.emplace_back(in.index, to_model(t, values, in.pass_through != 0));
+            const bool model_values = in.pass_through != 0 || given_as_quantised(t.encoding, encoding.type);
+            converted.emplace_back(in.index, to_model(t, values, model_values));
             bytes_read += need;
         }
         for (auto& [index, bytes] : converted) {
@@ -592,6 +596,8 @@ RKNN_EMU_EXPORT int rknn_run(rknn_context context, rknn_run_extend* extend) {
 
         auto job = std::make_shared<RunJob>();
         job->model = ctx->model;
+        job->context = ctx->handle;
+        job->synthetic_logged = ctx->synthetic_logged;
         job->frame_id = ++ctx->next_frame;
         job->core_mask = ctx->core_mask;
         job->npu_time_us = emu().npu_time_us();
@@ -614,7 +620,7 @@ RKNN_EMU_EXPORT int rknn_run(rknn_context context, rknn_run_extend* extend) {
             if (!read_values(b.mem->data, b.mem->size, t.logical, b.layout, b.encoding, values, error)) {
                 return fail(RKNN_ERR_INPUT_INVALID, "rknn_run: input " + std::to_string(i) + ": " + error);
             }
-            job->inputs.push_back(to_model(t, values, b.pass_through));
+            job->inputs.push_back(to_model(t, values, b.pass_through || b.quantised));
             emu().counters.io_mem_input_bytes.fetch_add(b.bytes);
         }
         if (extend != nullptr) extend->frame_id = job->frame_id;
@@ -957,12 +963,17 @@ RKNN_EMU_EXPORT int rknn_set_io_mem(rknn_context context, rknn_tensor_mem* mem, 
                 return fail(RKNN_ERR_PARAM_INVALID, "rknn_set_io_mem: unsupported fmt " + std::to_string(b.layout.fmt));
         }
         b.encoding.type = type;
-        // Raw caller values for inputs without pass_through; otherwise the attr's quantisation.
+        // Inputs without pass_through: quantised values in the model's own quantised type (the
+        // same rule as rknn_inputs_set), raw caller values otherwise; pass-through inputs and
+        // outputs: the attr's quantisation.
         const bool quantised = is_integer_type(type) && enum_bits(attr->qnt_type) == RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC;
         if (!is_input || b.pass_through) {
             b.encoding.affine = quantised;
             b.encoding.zp = attr->zp;
             b.encoding.scale = attr->scale;
+        } else if (given_as_quantised(t->encoding, type)) {
+            b.encoding = t->encoding;
+            b.quantised = true;
         }
         std::string error;
         b.bytes = layout_bytes(t->logical, b.layout, type, error);

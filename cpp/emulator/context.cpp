@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 
 namespace rknn_fast::emulator {
 
@@ -69,6 +70,22 @@ std::vector<uint8_t> synthetic_output(const TensorModel& t, uint64_t input_hash,
     return bytes;
 }
 
+// The one line a context logs at the default level when its first synthetic run happens: the
+// outputs are not what the model computes, and a reader of the log should know why.
+void note_synthetic(const Emulator& emu, const RunJob& job) {
+    std::ostringstream o;
+    o << "context 0x" << std::hex << job.context << std::dec << " (" << job.model->platform << " model";
+    if (job.model->golden_path.empty()) {
+        o << ", no golden set";
+    } else {
+        o << ", golden set " << job.model->golden_path << " with " << job.model->golden.size() << " record(s)";
+    }
+    o << "): no recorded input matches this one, so the outputs are synthetic (deterministic values "
+         "derived from the input bytes, not what the model computes). Record the real outputs for this "
+         "input with rknn_fast.golden.write_golden to replay them. Logged once per context.";
+    emu.log_warning(o.str());
+}
+
 }  // namespace
 
 void RunJob::execute() {
@@ -110,6 +127,7 @@ void RunJob::execute() {
                 produced.push_back(synthetic_output(model->outputs[o], hash, o));
             }
             counters.synthetic_runs.fetch_add(1);
+            if (synthetic_logged && !synthetic_logged->exchange(true)) note_synthetic(emu, *this);
         }
         counters.last_golden_record = record;
         // The "NPU" writes bound output memory directly.

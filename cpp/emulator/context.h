@@ -9,6 +9,7 @@
 // the worker) meanwhile.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,7 @@ struct Binding {
     Layout layout;
     Encoding encoding;
     bool pass_through = false;
+    bool quantised = false;  // input in the model's own quantised type (given_as_quantised)
     size_t bytes = 0;
 };
 
@@ -73,6 +75,10 @@ struct RunJob {
     int64_t run_duration_us = 0;
     uint32_t cores_used = 0;
     int golden_record = -1;
+    // The context's handle and its "synthetic outputs already logged" flag (shared with it,
+    // so a worker outliving the context never touches freed memory).
+    rknn_context context = 0;
+    std::shared_ptr<std::atomic<bool>> synthetic_logged;
 
     std::thread worker;
 
@@ -99,6 +105,8 @@ struct Context {
     std::shared_ptr<MemRecord> weight_mem;
     std::shared_ptr<MemRecord> internal_mem;
     std::string perf_detail;  // runtime-owned string of RKNN_QUERY_PERF_DETAIL
+    // Set by the first run whose outputs are synthetic (logged once per context).
+    std::shared_ptr<std::atomic<bool>> synthetic_logged = std::make_shared<std::atomic<bool>>(false);
 
     ~Context();
     // Waits for the worker threads of past runs (with the context mutex held).

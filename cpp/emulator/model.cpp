@@ -128,7 +128,8 @@ TensorModel build_tensor(const format::ModelDesc& desc, bool is_input, size_t in
     return t;
 }
 
-// Raw values of a recorded input, in the model input's logical order.
+// Raw values of a recorded input, in the model input's logical order (real values of the
+// quantised grid when the record is in the model's own quantised type).
 std::vector<float> golden_input_values(const GoldenTensor& g, const TensorModel& t, size_t record) {
     std::vector<int64_t> dims(g.dims.begin(), g.dims.end());
     Layout layout;
@@ -153,6 +154,7 @@ std::vector<float> golden_input_values(const GoldenTensor& g, const TensorModel&
     std::string error;
     Encoding raw;
     raw.type = g.type;
+    if (given_as_quantised(t.encoding, g.type)) raw = t.encoding;
     if (!read_values(g.data.data(), g.data.size(), t.logical, layout, raw, values, error)) {
         throw GoldenError("record " + std::to_string(record) + " input '" + t.name + "': " + error);
     }
@@ -376,7 +378,17 @@ std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size, const 
             ReplayRecord replay;
             for (size_t i = 0; i < rec.inputs.size(); ++i) {
                 const TensorModel& t = model->inputs[i];
-                replay.inputs.push_back(encode_input(t, golden_input_values(rec.inputs[i], t, r)));
+                // The caller-input rule (tensor_codec.h): a record in the model's own quantised
+                // type holds quantised values; anything else is normalised and quantised.
+                const std::vector<float> values = golden_input_values(rec.inputs[i], t, r);
+                if (given_as_quantised(t.encoding, rec.inputs[i].type)) {
+                    std::vector<uint8_t> bytes(t.model_bytes());
+                    const size_t esz = codec_type_size(t.encoding.type);
+                    for (size_t k = 0; k < values.size(); ++k) store_value(bytes.data() + k * esz, t.encoding, values[k]);
+                    replay.inputs.push_back(std::move(bytes));
+                } else {
+                    replay.inputs.push_back(encode_input(t, values));
+                }
             }
             for (size_t i = 0; i < rec.outputs.size(); ++i) {
                 replay.outputs.push_back(golden_output_bytes(rec.outputs[i], model->outputs[i], r));

@@ -168,6 +168,10 @@ void Emulator::log_error(const std::string& message) const {
     if (log_level_.load() >= 1) std::fprintf(stderr, "E RKNN-EMU: %s\n", message.c_str());
 }
 
+void Emulator::log_warning(const std::string& message) const {
+    if (log_level_.load() >= 1) std::fprintf(stderr, "W RKNN-EMU: %s\n", message.c_str());
+}
+
 void Emulator::log_info(const std::string& message) const {
     if (log_level_.load() >= 2) std::fprintf(stderr, "I RKNN-EMU: %s\n", message.c_str());
 }
@@ -284,6 +288,10 @@ int Emulator::control(const std::string& command, std::string& reply) {
         reply = counters_json();
         return RKNN_SUCC;
     }
+    if (verb == "synthetic_runs" && words.size() == 1) {  // one counter, cheap to poll
+        reply = std::to_string(counters.synthetic_runs.load());
+        return RKNN_SUCC;
+    }
     if (verb == "reset_counters" && words.size() == 1) {
         counters.reset();
         reply = "ok";
@@ -324,7 +332,7 @@ int Emulator::control(const std::string& command, std::string& reply) {
     }
     if (verb == "help") {
         reply =
-            "counters | reset_counters | reset | config | set npu_time_us=N | set log=N | "
+            "counters | synthetic_runs | reset_counters | reset | config | set npu_time_us=N | set log=N | "
             "set golden=PATH | set skip_compute=0|1 | fault <api>[=N] [code=C] [count=K] | fault timeout[=N] [ms=M] | "
             "fault clear";
         return RKNN_SUCC;

@@ -83,6 +83,7 @@ class Emulator {
     int control(const std::string& command, std::string& reply);
 
     void log_error(const std::string& message) const;
+    void log_warning(const std::string& message) const;  // shown at the default level (1)
     void log_info(const std::string& message) const;
 
   private:

@@ -164,6 +164,10 @@ void store_value(uint8_t* p, const Encoding& e, float v) {
     }
 }
 
+bool given_as_quantised(const Encoding& model, int32_t given_type) {
+    return model.affine && is_integer_type(model.type) && given_type == model.type;
+}
+
 bool as_nchw(const std::vector<int64_t>& logical, int64_t nchw[4]) {
     switch (logical.size()) {
         case 4:

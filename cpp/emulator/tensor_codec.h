@@ -41,6 +41,13 @@ float load_value(const uint8_t* p, const Encoding& e);
 // integer types round half away from zero; both saturate to the type's range.
 void store_value(uint8_t* p, const Encoding& e, float v);
 
+// The input rule shared by rknn_inputs_set and rknn_set_io_mem (without pass_through): a
+// buffer whose element type equals the model's quantised input type (an affine integer type)
+// holds quantised values in that encoding, which are taken as they are (no mean/std, no
+// second quantisation). Any other type holds real values before normalisation (UINT8 pixels,
+// FLOAT32/FLOAT16 values, other integers), which are normalised and then quantised.
+bool given_as_quantised(const Encoding& model, int32_t given_type);
+
 // A buffer layout as an rknn_tensor_attr describes it.
 struct Layout {
     int32_t fmt = 3;              // rknn_tensor_format

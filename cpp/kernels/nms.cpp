@@ -108,4 +108,69 @@ void nms(const float* boxes, const float* scores, const int32_t* class_ids, int6
     }
 }
 
+void weighted_nms(const float* boxes, const float* scores, const float* extra, int64_t n_extra,
+                  int64_t n, const NmsParams& params, WeightedNmsResult& out) {
+    out = WeightedNmsResult{};
+    if (n <= 0) return;
+    if (n_extra < 0 || (n_extra > 0 && extra == nullptr)) n_extra = 0;
+    std::vector<int64_t> remaining;
+    remaining.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        if (!(scores[i] >= params.score_threshold)) continue;  // also drops NaN
+        const float* b = boxes + 4 * i;
+        if (!(std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3])))
+            continue;
+        remaining.push_back(i);
+    }
+    std::sort(remaining.begin(), remaining.end(), [scores](int64_t a, int64_t b) {
+        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    });
+    const int64_t max_det = params.max_detections > 0 ? params.max_detections : n;
+    const size_t ne = static_cast<size_t>(n_extra);
+    std::vector<int64_t> rest;
+    std::vector<double> acc(4 + ne);
+    while (!remaining.empty() && static_cast<int64_t>(out.top.size()) < max_det) {
+        const int64_t top = remaining.front();
+        const float* t = boxes + 4 * top;
+        const float t_area = std::max(0.0f, t[2] - t[0]) * std::max(0.0f, t[3] - t[1]);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        double total = 0.0;
+        int64_t members = 0;
+        rest.clear();
+        for (const int64_t i : remaining) {
+            const float* b = boxes + 4 * i;
+            if (i != top) {
+                const float iw = std::max(std::min(t[2], b[2]) - std::max(t[0], b[0]), 0.0f);
+                const float ih = std::max(std::min(t[3], b[3]) - std::max(t[1], b[1]), 0.0f);
+                const float inter = iw * ih;
+                const float area = std::max(0.0f, b[2] - b[0]) * std::max(0.0f, b[3] - b[1]);
+                const float uni = t_area + area - inter;
+                const float iou = uni > 0.0f ? inter / uni : 0.0f;
+                if (!(iou > params.iou_threshold)) {
+                    rest.push_back(i);
+                    continue;
+                }
+            }
+            const double w = scores[i];
+            total += w;
+            ++members;
+            for (size_t k = 0; k < 4; ++k) acc[k] += w * b[k];
+            if (ne > 0) {
+                const float* e = extra + static_cast<size_t>(i) * ne;
+                for (size_t k = 0; k < ne; ++k) acc[4 + k] += w * e[k];
+            }
+        }
+        out.top.push_back(top);
+        out.size.push_back(members);
+        for (size_t k = 0; k < 4; ++k)
+            out.boxes.push_back(total > 0.0 ? static_cast<float>(acc[k] / total) : t[k]);
+        if (ne > 0) {
+            const float* te = extra + static_cast<size_t>(top) * ne;
+            for (size_t k = 0; k < ne; ++k)
+                out.extra.push_back(total > 0.0 ? static_cast<float>(acc[4 + k] / total) : te[k]);
+        }
+        remaining.swap(rest);
+    }
+}
+
 }  // namespace rknn_fast::kernels

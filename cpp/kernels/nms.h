@@ -31,4 +31,25 @@ struct NmsParams {
 void nms(const float* boxes, const float* scores, const int32_t* class_ids, int64_t n,
          const NmsParams& params, std::vector<int64_t>& keep);
 
+// Weighted (blending) NMS, the rule of MediaPipe's face detector:
+//   * Candidates and order as in nms(): score >= score_threshold (NaN never), finite box
+//     coordinates, descending score with the lower index first on ties.
+//   * Repeatedly the best remaining candidate ("top") forms a cluster with itself and every
+//     remaining candidate whose IoU with it is > iou_threshold (strict); the cluster leaves
+//     the remaining set. IoU as in nms() without plus_one (0 for disjoint boxes or a zero union).
+//   * The output of a cluster: box and the `n_extra` extra values of each row (e.g.
+//     keypoints) are the score-weighted mean over the cluster, sum(s_i * v_i) / sum(s_i)
+//     (in double; when the scores sum to <= 0 the top's own values); its score is the top's.
+//   * At most max_detections clusters (<= 0: no limit), by descending top score.
+struct WeightedNmsResult {
+    std::vector<int64_t> top;     // index of each cluster's top candidate
+    std::vector<float> boxes;     // clusters x 4 (x1, y1, x2, y2)
+    std::vector<float> extra;     // clusters x n_extra
+    std::vector<int64_t> size;    // candidates per cluster
+};
+
+// boxes: n x 4, scores: n, extra: n x n_extra (nullptr when n_extra == 0).
+void weighted_nms(const float* boxes, const float* scores, const float* extra, int64_t n_extra,
+                  int64_t n, const NmsParams& params, WeightedNmsResult& out);
+
 }  // namespace rknn_fast::kernels

@@ -113,8 +113,11 @@ typename Elem<T>::Key key_threshold(float thr, const TensorView& v) {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-inline bool finite4(float a, float b, float c, float d) {
-    return std::isfinite(a) && std::isfinite(b) && std::isfinite(c) && std::isfinite(d);
+// A box that can be a detection: finite coordinates and a positive width and height
+// (degenerate boxes are dropped before NMS, like the face decoders do).
+inline bool usable_box(float x1, float y1, float x2, float y2) {
+    return std::isfinite(x1) && std::isfinite(y1) && std::isfinite(x2) && std::isfinite(y2) && x2 > x1 &&
+           y2 > y1;
 }
 
 // First-max argmax over channels [c0, c0 + n) of cell (y, x); returns the best key and
@@ -262,7 +265,7 @@ void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, LazyExpTable& 
     const float cy = static_cast<float>(y) + 0.5f;
     const float x1 = (cx - dl) * sx, y1 = (cy - dt) * sy;
     const float x2 = (cx + dr) * sx, y2 = (cy + db) * sy;
-    if (!finite4(x1, y1, x2, y2)) return;
+    if (!usable_box(x1, y1, x2, y2)) return;
     out.push(x1, y1, x2, y2, score, cls, anchor);
 }
 
@@ -404,7 +407,7 @@ void decode_flat(const TensorView& v, const FlatParams& prm, Candidates& out) {
             const float bh = load_float(v, v.offset(3, 0, i));
             const float x1 = cx - 0.5f * bw, y1 = cy - 0.5f * bh;
             const float x2 = cx + 0.5f * bw, y2 = cy + 0.5f * bh;
-            if (!finite4(x1, y1, x2, y2)) continue;
+            if (!usable_box(x1, y1, x2, y2)) continue;
             out.push(x1, y1, x2, y2, s, best_c[u], i);
         }
     });
@@ -459,7 +462,7 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                         const float bh = (th * 2.0f) * (th * 2.0f) * ah;
                         const float x1 = bx - 0.5f * bw, y1 = by - 0.5f * bh;
                         const float x2 = bx + 0.5f * bw, y2 = by + 0.5f * bh;
-                        if (!finite4(x1, y1, x2, y2)) continue;
+                        if (!usable_box(x1, y1, x2, y2)) continue;
                         out.push(x1, y1, x2, y2, score, static_cast<int32_t>(c),
                                  anchor_base + (a * h + y) * w + x);
                     }
@@ -520,7 +523,7 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
             }
             const float x1 = cx - 0.5f * bw, y1 = cy - 0.5f * bh;
             const float x2 = cx + 0.5f * bw, y2 = cy + 0.5f * bh;
-            if (!finite4(x1, y1, x2, y2)) continue;
+            if (!usable_box(x1, y1, x2, y2)) continue;
             out.push(x1, y1, x2, y2, score, static_cast<int32_t>(c), i);
         }
     });

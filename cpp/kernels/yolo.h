@@ -12,7 +12,7 @@
 //     computed in double and rounded to float) and reported as sigmoid(logit).
 //   * Class argmax: first maximum wins (lowest class id on ties).
 //   * Candidates whose class score is NaN never pass; candidates whose box comes out
-//     non-finite are dropped.
+//     non-finite or degenerate (width or height <= 0) are dropped.
 //   * anchor_index is the flat index of the source cell over all branches in output order
 //     (YOLOv8: branch offset + y * W + x; YOLOv5: branch offset + (a * H + y) * W + x;
 //     flat/YOLOX heads: the anchor column/row n). Segmentation/pose code uses it to gather

@@ -24,8 +24,9 @@ const char* install_hint() {
            "rknpu2/runtime/Linux/librknn_api/<arch>/librknnrt.so) into /usr/lib/, or point "
            "rknn_fast at it with Model(..., runtime=\"/path/to/librknnrt.so\") or "
            "RKNN_FAST_RUNTIME=/path/to/librknnrt.so; use runtime=\"emulator\" "
-           "(RKNN_FAST_RUNTIME=emulator) for the bundled x86 emulator. "
-           "See third_party/rknpu2/README.md.";
+           "(RKNN_FAST_RUNTIME=emulator) for the bundled x86 emulator. Search order: the "
+           "runtime argument, RKNN_FAST_RUNTIME, librknnrt.so through the dynamic linker "
+           "(LD_LIBRARY_PATH), then /usr/lib/librknnrt.so.";
 }
 
 std::string dl_error() {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import _core  # noqa: F401  (the one place the private extension is imported)
 from . import convert, errors, postprocess
-from .errors import RknnError
+from .errors import EmulatorWarning, RknnError
 from .info import ModelInfo, TensorInfo, inspect
 from .lite import RKNNLite
 from .model import Model, SdkVersion
@@ -17,13 +17,13 @@ from .pipeline import ImagePipeline
 from .tasks import Classifier, FaceDetector, InstanceSegmenter, PoseEstimator, Segmenter, TextDetector
 from .postprocess import nms
 from .preprocess import letterbox
-from .results import Classification, Detections, LetterboxTransform, TextBoxes
+from .results import Classification, ClassScore, Detection, Detections, LetterboxTransform, TextBox, TextBoxes
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Classification", "Classifier", "Detections", "Detector", "FaceDetector", "ImagePipeline",
+    "ClassScore", "Classification", "Classifier", "Detection", "Detections", "Detector", "EmulatorWarning", "FaceDetector", "ImagePipeline",
     "InstanceSegmenter", "LetterboxTransform", "Model", "ModelInfo", "PoseEstimator", "RKNNLite",
-    "RknnError", "SdkVersion", "Segmenter", "TensorInfo", "TextBoxes", "TextDetector", "__version__",
+    "RknnError", "SdkVersion", "Segmenter", "TensorInfo", "TextBox", "TextBoxes", "TextDetector", "__version__",
     "convert", "errors", "inspect", "letterbox", "nms", "postprocess",
 ]

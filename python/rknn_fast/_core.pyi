@@ -95,6 +95,9 @@ _Dets = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def nms(boxes: np.ndarray, scores: np.ndarray, class_ids: Optional[np.ndarray],
         iou_threshold: float, score_threshold: float, max_detections: int, top_k: int,
         plus_one: bool) -> np.ndarray: ...
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, extra: Optional[np.ndarray],
+                 iou_threshold: float, score_threshold: float,
+                 max_detections: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
 def decode_yolov8(branches: List[Tuple[_View, _View, Optional[_View]]], conf: float, logits: bool,
                   reg_max: int, input_w: float, input_h: float, use_score_sum: bool, iou: float,
                   max_det: int, agnostic: bool, top_k: int, plus_one: bool, run_nms: bool) -> _Dets: ...

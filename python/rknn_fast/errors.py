@@ -129,6 +129,13 @@ class ModelClosedError(RknnError, ValueError):
     """The Model (or RKNNLite context) was used after close()/release()."""
 
 
+class EmulatorWarning(UserWarning):
+    """A run on the emulator returned synthetic outputs: no recorded input of the model's golden
+    set matched, so the outputs are deterministic values derived from the input bytes, not what
+    the model computes. Issued once per Model. Silence it where synthetic outputs are expected
+    (``warnings.simplefilter("ignore", rknn_fast.EmulatorWarning)``)."""
+
+
 _BY_CODE: Dict[int, Type[RknnError]] = {
     cls.code: cls
     for cls in (
@@ -182,6 +189,7 @@ __all__ = [
     "RuntimeNotFoundError",
     "RuntimeTooOldError",
     "ModelClosedError",
+    "EmulatorWarning",
     "error_class",
     "error_for_code",
     "code_name",

@@ -84,7 +84,7 @@ class ModelInfo:
     complete: bool = True
 
 
-# rknn_tensor_type values (API_FACTS.md §3.2) -> numpy dtype names. INT4 and BFLOAT16 have no
+# rknn_tensor_type values (librknnrt's rknn_api.h) -> numpy dtype names. INT4 and BFLOAT16 have no
 # numpy dtype; their names are reported as such.
 _DTYPE_NAMES = {
     0: "float32",
@@ -100,7 +100,7 @@ _DTYPE_NAMES = {
     10: "int4",
     11: "bfloat16",
 }
-# rknn_tensor_format values (API_FACTS.md §3.4).
+# rknn_tensor_format values (librknnrt's rknn_api.h).
 _LAYOUT_NAMES = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
 _QNT_AFFINE = 2  # RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC
 

@@ -50,7 +50,8 @@ def _never_raises(failure: Any) -> Callable[[F], F]:
 
 
 class RKNNLite:
-    """RKNNLite-compatible runtime API (see ``../shared/rknn/RKNNLITE_API.md`` for the contract)."""
+    """RKNNLite-compatible runtime API: the methods and constants of rknn-toolkit-lite2's
+    ``RKNNLite`` (0/-1 return codes, outputs or None from ``inference``); see docs/runtime.md."""
 
     NPU_CORE_AUTO = 0
     NPU_CORE_0 = 1
@@ -115,6 +116,11 @@ class RKNNLite:
                             async_mode=bool(async_mode), float_outputs=True)
         return 0
 
+    def _not_ready(self) -> str:
+        if self._model_bytes is None:
+            return "no model loaded: call load_rknn(path) first, then init_runtime()"
+        return "runtime not initialised: call init_runtime() first"
+
     @_never_raises(None)
     def inference(self, inputs: Sequence[np.ndarray], data_type: Optional[Union[str, Sequence[str]]] = None,
                   data_format: Optional[Union[str, Sequence[str]]] = None,
@@ -125,10 +131,16 @@ class RKNNLite:
         With ``reuse_outputs=True`` the arrays are internal buffers overwritten by the next
         call; otherwise each call returns independent arrays. ``get_frame_id=True`` appends
         the run's frame id to the returned list.
+
+        The array dtype decides what the runtime is told (``data_type`` is checked for its
+        count only). An int8 array for an int8 model (``data_type='int8'``) holds quantised
+        values ``round((x - mean) / std / scale) + zero_point`` and is used as it is; uint8
+        arrays are pixels and float32/float16 arrays values on the pixel scale, both
+        normalised with the model's mean/std and quantised by the runtime.
         """
         model = self._model
         if model is None:
-            raise ValueError("runtime not initialised: call init_runtime() first")
+            raise ValueError(self._not_ready())
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
         n = len(model.inputs)
@@ -184,7 +196,7 @@ class RKNNLite:
     def get_sdk_version(self) -> Optional[str]:
         """The runtime's API and driver versions (``RKNN_QUERY_SDK_VERSION``)."""
         if self._model is None:
-            raise ValueError("runtime not initialised: call init_runtime() first")
+            raise ValueError(self._not_ready())
         v = self._model.sdk_version
         return f"API: {v.api}\nDRV: {v.driver}"
 

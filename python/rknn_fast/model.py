@@ -26,37 +26,19 @@ its logical layout (NCHW for 4-D); ``float_outputs=True`` gives float32.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import weakref
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
-from .errors import ModelClosedError, RknnError, error_class
+from . import _core, _synthetic
+from ._init_errors import explain_init_error, read_summary
+from .errors import ModelClosedError, RknnError
 from .info import TensorInfo
-
-# rknn_tensor_type values -> numpy dtypes (rknn_abi.h)
-_TYPE_TO_DTYPE: Dict[int, np.dtype] = {
-    0: np.dtype(np.float32),
-    1: np.dtype(np.float16),
-    2: np.dtype(np.int8),
-    3: np.dtype(np.uint8),
-    4: np.dtype(np.int16),
-    5: np.dtype(np.uint16),
-    6: np.dtype(np.int32),
-    7: np.dtype(np.uint32),
-    8: np.dtype(np.int64),
-    9: np.dtype(np.bool_),
-}
-_DTYPE_TO_TYPE = {dt: t for t, dt in _TYPE_TO_DTYPE.items()}
-_TYPE_NAMES = {10: "int4", 11: "bfloat16"}
-_FMT_NAMES = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
-_QNT_NAMES = {0: "none", 1: "dfp", 2: "affine"}
-_FMT_NCHW, _FMT_NHWC, _FMT_NC1HWC2, _FMT_UNDEFINED = 0, 1, 2, 3
-_TYPE_UINT8 = 3
-_KIND_NORMAL, _KIND_NATIVE, _KIND_NATIVE_NHWC = 0, 1, 2
+from ._io import (_FMT_NAMES, _FMT_NC1HWC2, _FMT_NCHW, _FMT_NHWC, _KIND_NATIVE, _KIND_NATIVE_NHWC, _KIND_NORMAL,
+                  _TYPE_TO_DTYPE, _TYPE_UINT8, _InputSpec, _c_strides, _make_converter, _tensor_info,
+                  prepare_input, prepare_pass_through)
 
 # rknn_init flags
 _FLAG_PRIORITY = {"high": 0x0, "medium": 0x1, "low": 0x2}
@@ -75,10 +57,9 @@ CORE_MASKS: Dict[str, int] = {
 }
 _NPU_CORES = {"rk3588": 3, "rk3576": 2}  # every other RKNPU2 SoC has one core
 
-#: Input dtypes the runtime converts from (besides the model's own input dtype).
-_ACCEPTED_INPUT_DTYPES = tuple(np.dtype(d) for d in (np.uint8, np.int8, np.float16, np.float32))
-
-_EMULATOR_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "librknnrt_emulator.so")
+# Installed beside the extension module: the package folder of a wheel, the build tree of an
+# editable install (`pip install --no-build-isolation -e .`), where python/rknn_fast has no copy.
+_EMULATOR_PATH = os.path.join(os.path.dirname(os.path.abspath(_core.__file__)), "librknnrt_emulator.so")
 
 PathOrBytes = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
@@ -109,17 +90,7 @@ def _read_model(model: PathOrBytes) -> Tuple[bytes, Optional[str]]:
 
 def _file_summary(data: bytes) -> Optional[Dict[str, Any]]:
     """The .rknn reader's view of the file (no runtime needed); None if it cannot parse it."""
-    try:
-        return _core.parse_rknn(data)
-    except Exception:  # a file the reader does not understand may still load in the runtime
-        return None
-
-
-def _version_tuple(text: str) -> Tuple[int, ...]:
-    m = re.match(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
-    if not m:
-        return ()
-    return tuple(int(g) for g in m.groups() if g is not None)
+    return read_summary(data)[0]
 
 
 def platform_cores(platform: Optional[str]) -> Optional[int]:
@@ -169,53 +140,6 @@ def parse_core_mask(core_mask: Union[str, int, Sequence[int]], platform: Optiona
     return mask
 
 
-def _tensor_info(normal: Dict[str, Any], native: Dict[str, Any], nhwc: Dict[str, Any]) -> TensorInfo:
-    type_code = normal["type"]
-    dtype = _TYPE_TO_DTYPE[type_code].name if type_code in _TYPE_TO_DTYPE else _TYPE_NAMES.get(type_code, "unknown")
-    return TensorInfo(
-        name=normal["name"],
-        index=int(normal["index"]),
-        shape=tuple(int(d) for d in normal["dims"]),
-        layout=_FMT_NAMES.get(normal["fmt"], "UNDEFINED"),
-        dtype=dtype,
-        native_shape=tuple(int(d) for d in native["dims"]),
-        native_layout=_FMT_NAMES.get(native["fmt"], "UNDEFINED"),
-        qnt_type=_QNT_NAMES.get(normal["qnt_type"], "none"),
-        scale=float(normal["scale"]) if normal["qnt_type"] == 2 else 1.0,
-        zero_point=int(normal["zp"]) if normal["qnt_type"] == 2 else 0,
-        size=int(normal["size"]),
-        size_with_stride=int(normal["size_with_stride"]),
-        w_stride=int(normal["w_stride"]),
-        h_stride=int(normal["h_stride"]),
-    )
-
-
-def _is_image_input(attr: Dict[str, Any]) -> bool:
-    """4-D NHWC input with 1, 3 or 4 channels: fed as uint8 pixels."""
-    dims = attr["dims"]
-    return attr["fmt"] == _FMT_NHWC and len(dims) == 4 and dims[3] in (1, 3, 4)
-
-
-class _InputSpec:
-    """What input i accepts, computed once at open."""
-
-    __slots__ = ("index", "name", "shape", "dtype", "image", "fmt", "nchw_shape", "n_elems")
-
-    def __init__(self, attr: Dict[str, Any]) -> None:
-        self.index = int(attr["index"])
-        self.name = attr["name"]
-        self.shape = tuple(int(d) for d in attr["dims"])
-        self.dtype = _TYPE_TO_DTYPE.get(attr["type"], np.dtype(np.uint8))
-        self.image = _is_image_input(attr)
-        self.fmt = attr["fmt"]
-        self.n_elems = int(np.prod(self.shape)) if self.shape else 0
-        if len(self.shape) == 4 and self.fmt == _FMT_NHWC:
-            n, h, w, c = self.shape
-            self.nchw_shape: Optional[Tuple[int, ...]] = (n, c, h, w)
-        else:
-            self.nchw_shape = None
-
-
 class Model:
     """A .rknn model loaded into a librknnrt context.
 
@@ -237,6 +161,20 @@ class Model:
         async_mode: ``RKNN_FLAG_ASYNC_MASK`` (outputs lag one frame; copy mode).
         collect_perf: ``RKNN_FLAG_COLLECT_PERF_MASK`` (per-layer times in :meth:`benchmark`).
         flags: extra raw ``rknn_init`` flag bits.
+
+    Attributes:
+        inputs: one :class:`~rknn_fast.TensorInfo` per model input, in API order: ``name``,
+            ``shape`` (NHWC ``(1, H, W, C)`` for image inputs), ``dtype``, ``layout``,
+            ``native_shape``/``native_layout``, ``qnt_type``, ``scale``, ``zero_point`` and byte
+            sizes, as the runtime reports them.
+        outputs: the same for each output (``shape`` NCHW for 4-D outputs; ``native_shape``
+            NC1HWC2 ``(N, C1, H, W, C2)`` where the NPU keeps that layout).
+        sdk_version: :class:`SdkVersion` ``(api, driver)``: the runtime's API version and the
+            NPU kernel driver's version (``RKNN_QUERY_SDK_VERSION``; the emulator reports its own).
+        mem_size: the runtime's memory report (``total_weight_size``, ``total_internal_size``...,
+            bytes), None when the runtime does not answer it.
+        custom_string: the string stored in the model at conversion ("" if none).
+        runtime_path: path of the librknnrt (or emulator) that was loaded.
     """
 
     def __init__(
@@ -254,6 +192,7 @@ class Model:
         flags: int = 0,
     ) -> None:
         self._sess: Any = None  # set last: a failed __init__ leaves a closed Model
+        self._emu_watch: Optional[_synthetic.Watch] = None
         self._fast_run: Optional[Callable[[], List[np.ndarray]]] = None
         if priority not in _FLAG_PRIORITY:
             raise ValueError(f"expected priority in {sorted(_FLAG_PRIORITY)}, got {priority!r}")
@@ -271,7 +210,7 @@ class Model:
             raise TypeError(f"expected runtime as a path or 'emulator', got {type(runtime).__name__}")
 
         data, self._path = _read_model(model)
-        self._summary = _file_summary(data)
+        self._summary, reader_error = read_summary(data)
         platform = self.target_platform
         mask = parse_core_mask(core_mask, platform)
 
@@ -285,7 +224,7 @@ class Model:
             # From a path, the runtime gets the path (rknn_init's file form), from bytes the bytes.
             sess = _core.Session(data, init_flags, runtime_arg, _EMULATOR_PATH, self._path or "")
         except RknnError as e:
-            raise self._explain_init_error(e) from None
+            raise explain_init_error(e, self._summary, reader_error, self._path) from None
         try:
             self._open(sess, mask, platform, output_layout, zero_copy, float_outputs)
         except BaseException:
@@ -323,6 +262,8 @@ class Model:
         self.runtime_path: str = sess.runtime_path
 
         self._sess = sess
+        # On the emulator: an EmulatorWarning the first time a run's outputs are synthetic.
+        self._emu_watch = _synthetic.Watch(sess.runtime_path, self._path) if sess.is_emulator else None
         self._want_float = [self._float_outputs] * sess.n_outputs
         if self._zero_copy:
             self._setup_zero_copy()
@@ -331,6 +272,8 @@ class Model:
                 # a new list of the prebuilt views (no Python frame; with arguments it calls
                 # Model.run). It references the Model weakly: no cycle through __dict__.
                 runner = sess.bound_runner(tuple(self._outputs), Model.run, weakref.ref(self))
+                if self._emu_watch is not None and not self._emu_watch.done:
+                    runner = self._emu_watch.wrap(self, runner)
                 self._fast_run = runner
                 if type(self).run is Model.run:  # a subclass's own run() stays in charge
                     self.__dict__["run"] = runner
@@ -338,31 +281,6 @@ class Model:
             self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
 
     # ------------------------------------------------------------------ construction helpers
-
-    def _explain_init_error(self, e: RknnError) -> RknnError:
-        """Adds what the file says to an rknn_init failure (version or platform mismatch)."""
-        s = self._summary
-        hints = []
-        if s is not None:
-            toolkit = s.get("toolkit_version") or ""
-            platform = s.get("target_platform") or ""
-            runtime_version = ""
-            m = re.search(r"librknnrt version ([^)\s]+)", str(e))
-            if m:
-                runtime_version = m.group(1)
-            tk, rt = _version_tuple(toolkit), _version_tuple(runtime_version)
-            if tk and rt and tk[:2] > rt[:2]:
-                hints.append(
-                    f"the model was converted by rknn-toolkit2 {toolkit}, newer than this librknnrt "
-                    f"{runtime_version}: install librknnrt >= {'.'.join(map(str, tk))} or convert the "
-                    "model with a toolkit matching the runtime")
-            if e.code == -13 or (e.code in (-1, -6) and platform):
-                hints.append(f"the model targets {platform or 'an unknown platform'}"
-                             + (f" (toolkit {toolkit})" if toolkit else ""))
-        if not hints:
-            return e
-        cls = error_class(e.code) if e.code is not None else type(e)
-        return cls(f"{e} -- " + "; ".join(hints), api=e.api, code=e.code)
 
     def _new_output(self, i: int) -> np.ndarray:
         info = self.outputs[i]
@@ -529,7 +447,9 @@ class Model:
     def input_view(self, index: int = 0) -> np.ndarray:
         """Writable numpy view of zero-copy input ``index`` (NHWC uint8 ``(1, H, W, C)`` for image
         inputs, possibly with padded row strides). Write the frame into it, then :meth:`run`
-        without arguments. The view keeps the buffer alive."""
+        without arguments. The view keeps the buffer alive. Image inputs hold uint8 pixels
+        (normalised and quantised by the NPU); other inputs are in the model's dtype, which
+        for a quantised (int8) input means quantised values, used as they are."""
         self._check_open()
         if not self._zero_copy:
             raise ValueError("input_view() needs Model(..., zero_copy=True)")
@@ -580,33 +500,6 @@ class Model:
 
     # ------------------------------------------------------------------ running
 
-    def _prepare_input(self, spec: _InputSpec, a: Any, data_format: Optional[str]) -> Tuple[np.ndarray, int, int]:
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"input {spec.index} ({spec.name}): expected numpy.ndarray, got {type(a).__name__}")
-        dt = a.dtype
-        if dt != spec.dtype and dt not in _ACCEPTED_INPUT_DTYPES:
-            accepted = [d.name for d in _ACCEPTED_INPUT_DTYPES]
-            if spec.dtype.name not in accepted:
-                accepted.append(spec.dtype.name)
-            raise TypeError(f"input {spec.index} ({spec.name}): expected dtype {', '.join(accepted)}, got {dt}")
-        if data_format == "nchw":
-            if spec.nchw_shape is None:
-                raise ValueError(f"input {spec.index} ({spec.name}) is not 4-D NHWC; data_format='nchw' does not apply")
-            want = spec.nchw_shape
-            fmt = _FMT_NCHW
-        else:
-            want = spec.shape
-            fmt = spec.fmt
-        shape = a.shape
-        if shape != want and not (len(want) > 1 and want[0] == 1 and shape == want[1:]):
-            raise ValueError(f"input {spec.index} ({spec.name}): expected shape {want}"
-                             + (f" or {want[1:]}" if len(want) > 1 and want[0] == 1 else "")
-                             + f", got {shape}")
-        if not a.flags.c_contiguous:
-            raise ValueError(f"input {spec.index} ({spec.name}): expected a C-contiguous array, got a "
-                             "non-contiguous one (use numpy.ascontiguousarray)")
-        return a, _DTYPE_TO_TYPE[dt], fmt
-
     def run(self, *inputs: np.ndarray, data_format: Optional[str] = None, copy: bool = False,
             pass_through: Optional[Sequence[bool]] = None) -> List[np.ndarray]:
         """Runs one inference and returns the outputs (one array per model output).
@@ -614,7 +507,11 @@ class Model:
         Args:
             inputs: one array per model input. Image inputs: uint8 NHWC ``(1, H, W, C)`` or
                 ``(H, W, C)``; other dtypes the runtime converts from (int8, float16,
-                float32) are accepted as well; arrays must be C-contiguous. In zero-copy mode
+                float32) are accepted as well; arrays must be C-contiguous. An array in the
+                model's own quantised dtype (int8 for an int8 input) holds quantised values
+                ``round((x - mean) / std / scale) + zero_point``, used as they are; any other
+                dtype holds values before normalisation (uint8 pixels, float32/float16 on the
+                pixel scale), normalised and quantised by the runtime. In zero-copy mode
                 inputs are optional: without them the run uses what is in :meth:`input_view`;
                 with them they are copied into the bound buffers (one copy).
             data_format: ``"nhwc"`` (default for image inputs) or ``"nchw"`` for
@@ -643,7 +540,7 @@ class Model:
             if inputs:
                 if len(inputs) != len(specs):
                     raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
-                prepared = [self._prepare_input(s, a, data_format) for s, a in zip(specs, inputs)]
+                prepared = [prepare_input(s, a, data_format) for s, a in zip(specs, inputs)]
             result: List[np.ndarray] = []
 
             # Both run under the session mutex, so that writing the inputs, the run and
@@ -658,7 +555,11 @@ class Model:
                         self._bytes_copied += conv.out.nbytes
                 result.extend([o.copy() for o in self._outputs] if copy else self._outputs)
 
+            watch = self._emu_watch
+            mark = watch.mark() if watch is not None else -1
             sess.run_bound(before if inputs else None, after)
+            if watch is not None:
+                watch.check(mark)
             return result
         if len(inputs) != len(specs):
             raise ValueError(f"expected {len(specs)} inputs, got {len(inputs)}")
@@ -672,30 +573,19 @@ class Model:
                 raise ValueError(f"expected {len(specs)} pass_through flags, got {len(passes)}")
         for k, (s, a) in enumerate(zip(specs, inputs)):
             if passes and passes[k]:
-                arr, t, f = self._prepare_pass_through(k, a)
+                arr, t, f = prepare_pass_through(k, a, self._in_attrs[_KIND_NATIVE][k])
             else:
-                arr, t, f = self._prepare_input(s, a, data_format)
+                arr, t, f = prepare_input(s, a, data_format)
             arrays.append(arr)
             types.append(t)
             fmts.append(f)
         outs = [np.empty_like(o) for o in self._out_arrays] if copy else self._out_arrays
+        watch = self._emu_watch
+        mark = watch.mark() if watch is not None else -1
         sess.run_copy(arrays, types, fmts, outs, self._want_float, passes)
+        if watch is not None:
+            watch.check(mark)
         return list(outs)
-
-    def _prepare_pass_through(self, i: int, a: Any) -> Tuple[np.ndarray, int, int]:
-        native = self._in_attrs[_KIND_NATIVE][i]
-        dtype = _TYPE_TO_DTYPE.get(native["type"])
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"input {i}: expected numpy.ndarray, got {type(a).__name__}")
-        if a.dtype != dtype:
-            raise TypeError(f"input {i}: pass_through needs the native dtype {dtype}, got {a.dtype}")
-        if not a.flags.c_contiguous:
-            raise ValueError(f"input {i}: expected a C-contiguous array, got a non-contiguous one")
-        sizes = {int(native["size"]), int(native["size_with_stride"])}
-        if a.nbytes not in sizes:
-            raise ValueError(f"input {i}: pass_through needs {' or '.join(map(str, sorted(sizes)))} bytes "
-                             f"(native {_FMT_NAMES.get(native['fmt'])} {tuple(native['dims'])}), got {a.nbytes}")
-        return a, int(native["type"]), int(native["fmt"])
 
     def _write_inputs(self, prepared: List[Tuple[np.ndarray, int, int]]) -> None:
         for view, spec, (a, _t, fmt) in zip(self._in_views, self._in_specs, prepared):
@@ -735,7 +625,7 @@ class Model:
             if len(inputs) != len(self._in_specs):
                 raise ValueError(f"expected {len(self._in_specs)} inputs, got {len(inputs)}")
             for s, a in zip(self._in_specs, inputs):
-                arr, t, f = self._prepare_input(s, a, None)
+                arr, t, f = prepare_input(s, a, None)
                 arrays.append(arr)
                 types.append(t)
                 fmts.append(f)
@@ -785,56 +675,3 @@ class Model:
         state = "closed" if self._sess is None else ("zero-copy" if self._zero_copy else "copy")
         return (f"<rknn_fast.Model {self._path or '<bytes>'} {self.target_platform or '?'} "
                 f"inputs={[i.shape for i in getattr(self, 'inputs', ())]} {state}>")
-
-
-def _c_strides(shape: Tuple[int, ...], itemsize: int) -> Tuple[int, ...]:
-    strides = []
-    acc = itemsize
-    for d in reversed(shape):
-        strides.append(acc)
-        acc *= max(int(d), 1)
-    return tuple(reversed(strides))
-
-
-class _Converter:
-    """Turns a bound output buffer into the requested dtype/layout (one pass, C++ kernel)."""
-
-    __slots__ = ("out", "_fn", "_args")
-
-    def __init__(self, out: np.ndarray, fn: Any, *args: Any) -> None:
-        self.out = out
-        self._fn = fn
-        self._args = args
-
-    def __call__(self) -> None:
-        self._fn(*self._args)
-
-
-def _make_converter(raw: np.ndarray, attr: Dict[str, Any], normal: Dict[str, Any], float_outputs: bool,
-                    layout: str) -> Optional[_Converter]:
-    """None when ``raw`` already is what the caller wants (the zero-copy case)."""
-    type_code = attr["type"]
-    affine = attr["qnt_type"] == 2
-    scale = float(attr["scale"]) if affine else 1.0
-    zp = int(attr["zp"]) if affine else 0
-    if float_outputs and type_code in (2, 3):
-        mode = 1  # dequantise
-    elif float_outputs and type_code == 1:
-        mode = 2  # widen fp16
-    elif float_outputs and type_code != 0:
-        raise ValueError(f"float_outputs: cannot convert output type {_TYPE_TO_DTYPE.get(type_code)} to float32")
-    else:
-        mode = 0
-    relayout = layout == "logical" and attr["fmt"] == _FMT_NC1HWC2
-    if mode == 0 and not relayout:
-        return None
-    out_dtype = np.dtype(np.float32) if mode else raw.dtype
-    if relayout:
-        n, c, h, w = (int(d) for d in normal["dims"])
-        _n, c1, _h, ws, c2 = (int(d) for d in attr["dims"])
-        out = np.empty((n, c, h, w), dtype=out_dtype)
-        return _Converter(out, _core._nc1hwc2_to, raw, out, n, c, h, w, c1, c2, ws, False, mode, scale, zp)
-    out = np.empty(raw.shape, dtype=out_dtype)
-    if mode == 1:
-        return _Converter(out, _core._dequantize, raw, out, scale, zp)
-    return _Converter(out, _core._fp16_to_fp32, raw, out)

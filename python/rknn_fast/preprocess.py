@@ -29,7 +29,7 @@ def _geometry_ultralytics(h: int, w: int, dh_: int, dw_: int) -> Tuple[float, in
 
 
 def _geometry_vendor(h: int, w: int, dh_: int, dw_: int) -> Tuple[float, int, int, float, float, int, int]:
-    # Vendor C demo (spec §0.4): float32 scale, truncated size on the padded axis, width a
+    # Vendor C demo: float32 scale, truncated size on the padded axis, width a
     # multiple of 4, height a multiple of 2, centred pad rounded down to an even number,
     # only the non-limiting axis padded.
     sx = np.float32(dw_) / np.float32(w)

@@ -6,10 +6,82 @@ caller passed (after the letterbox is undone) unless a docstring says otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Iterator, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union, overload
 
 import numpy as np
+
+#: What indexes a result type: an int gives one record, a slice, a boolean mask of length N or
+#: an integer array gives a result of the same type with those items.
+Index = Union[int, np.integer, slice, Sequence[int], Sequence[bool], np.ndarray]
+
+_R = TypeVar("_R")
+
+_REPR_ITEMS = 3  # items a repr shows before "... N more"
+
+
+def _is_item_index(index: Any) -> bool:
+    if isinstance(index, (bool, np.bool_)):
+        raise TypeError("expected an int, a slice, a boolean mask or integer indices, got a bool")
+    return isinstance(index, (int, np.integer))
+
+
+def _select(result: _R, index: Any, per_item: Sequence[str]) -> _R:
+    """A copy of ``result`` whose per-item arrays keep ``index`` (slice, mask, int array)."""
+    n = len(result)  # type: ignore[arg-type]
+    if not isinstance(index, slice):
+        idx = np.asarray(index)
+        if idx.dtype == np.bool_:
+            if idx.shape != (n,):
+                raise IndexError(f"expected a boolean mask of shape ({n},), got {idx.shape}")
+        elif idx.size == 0:
+            idx = idx.astype(np.intp)
+        elif not np.issubdtype(idx.dtype, np.integer) or idx.ndim != 1:
+            raise TypeError(f"expected an int, a slice, a boolean mask or 1-D integer indices, got {index!r}")
+        elif idx.size and (idx.max() >= n or idx.min() < -n):
+            raise IndexError(f"index out of range for {n} items: {index!r}")
+        index = idx
+    changes = {}
+    for name in per_item:
+        value = getattr(result, name)
+        if value is not None:
+            changes[name] = value[index]
+    return replace(result, **changes)  # type: ignore[type-var]
+
+
+def _item(n: int, index: Any) -> int:
+    i = int(index)
+    if not -n <= i < n:
+        raise IndexError(f"index {i} out of range for {n} items")
+    return i + n if i < 0 else i
+
+
+def _box_text(b: Any) -> str:
+    return "[" + ", ".join(f"{float(v):.0f}" for v in b) + "]"
+
+
+class Detection(NamedTuple):
+    """One detection of a :class:`Detections` (``for d in dets``, ``dets[i]``).
+
+    ``xyxy`` is a float32 (4,) box in pixels, ``score`` and ``class_id`` plain numbers,
+    ``name`` the class name (the id as text when no names are known), ``mask`` the (H, W) bool
+    mask and ``keypoints`` the (K, 2|3) points when the pipeline produces them, else None.
+    """
+
+    xyxy: np.ndarray
+    score: float
+    class_id: int
+    name: str
+    mask: Optional[np.ndarray] = None
+    keypoints: Optional[np.ndarray] = None
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.mask is not None:
+            extra += f", mask {int(self.mask.sum())} px"
+        if self.keypoints is not None:
+            extra += f", {self.keypoints.shape[0]} keypoints"
+        return f"Detection({self.name} {self.score:.2f} {_box_text(self.xyxy)}{extra})"
 
 
 @dataclass
@@ -39,6 +111,41 @@ class Detections:
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 
+    _PER_ITEM = ("xyxy", "scores", "class_ids", "masks", "keypoints", "anchor_index")
+
+    @overload
+    def __getitem__(self, index: Union[int, np.integer]) -> Detection: ...
+    @overload
+    def __getitem__(self, index: Union[slice, Sequence[int], Sequence[bool], np.ndarray]) -> "Detections": ...
+
+    def __getitem__(self, index: Index) -> Union[Detection, "Detections"]:
+        """``dets[i]`` is one :class:`Detection`; ``dets[1:3]``, ``dets[dets.scores > 0.5]`` or
+        ``dets[[0, 2]]`` are :class:`Detections` with those detections (arrays indexed alike)."""
+        if _is_item_index(index):
+            i = _item(len(self), index)
+            return Detection(
+                self.xyxy[i], float(self.scores[i]), int(self.class_ids[i]), self.label(i),
+                None if self.masks is None else self.masks[i],
+                None if self.keypoints is None else self.keypoints[i])
+        return _select(self, index, self._PER_ITEM)
+
+    def __iter__(self) -> Iterator[Detection]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        n = len(self)
+        extras = [f"{name} {tuple(getattr(self, name).shape)}" for name in ("masks", "keypoints")
+                  if getattr(self, name) is not None]
+        head = f"Detections({n} object{'s' if n != 1 else ''}" + (", " + ", ".join(extras) if extras else "")
+        if n == 0:
+            return head + ")"
+        items = [f"  {self.label(i)} {float(self.scores[i]):.2f} {_box_text(self.xyxy[i])}"
+                 for i in range(min(n, _REPR_ITEMS))]
+        if n > _REPR_ITEMS:
+            items.append(f"  ... {n - _REPR_ITEMS} more")
+        return head + ":\n" + "\n".join(items) + ")"
+
     @classmethod
     def empty(cls, names: Optional[Sequence[str]] = None) -> "Detections":
         """No detections (arrays of length 0 with the documented dtypes)."""
@@ -63,7 +170,7 @@ class Detections:
         *,
         copy: bool = True,
         thickness: int = 2,
-        font_scale: float = 0.5,
+        font_scale: Optional[float] = None,
         color: Optional[Tuple[int, int, int]] = None,
         show_scores: bool = True,
         mask_alpha: float = 0.5,
@@ -76,7 +183,12 @@ class Detections:
         a fixed color. ``masks`` (when present, (N, H, W) of the image's size) are blended
         in with ``mask_alpha`` (0 skips them); ``keypoints`` are drawn as dots, those with a
         third column (visibility/score) only when it is ``>= keypoint_threshold``.
-        Returns the drawn image (a copy unless ``copy=False``).
+
+        Labels (class name and score) use a font scaled to the image (``font_scale=None``:
+        ``max(0.5, min(h, w) / 800)``, readable at 100 %) and are placed above the box, inside
+        its top, or below it, whichever does not cover a label already drawn; detections are
+        labelled in score order, and a label that would cover an earlier one everywhere is left
+        out (its box is still drawn). Returns the drawn image (a copy unless ``copy=False``).
         """
         import cv2
 
@@ -97,18 +209,51 @@ class Detections:
                     if p.shape[0] > 2 and not p[2] >= keypoint_threshold:
                         continue
                     cv2.circle(out, (int(round(float(p[0]))), int(round(float(p[1])))), max(2, thickness + 1), col, -1)
-        for i in range(len(self)):
-            x1, y1, x2, y2 = (int(round(float(v))) for v in self.xyxy[i])
-            c = int(self.class_ids[i])
-            col = color if color is not None else _class_color(c)
+        boxes = [tuple(int(round(float(v))) for v in self.xyxy[i]) for i in range(len(self))]
+        colors = [color if color is not None else _class_color(int(self.class_ids[i])) for i in range(len(self))]
+        for (x1, y1, x2, y2), col in zip(boxes, colors):
             cv2.rectangle(out, (x1, y1), (x2, y2), col, thickness)
-            text = self.label(i) + (f" {float(self.scores[i]):.2f}" if show_scores else "")
-            (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-            ty = max(y1, th + base)
-            cv2.rectangle(out, (x1, ty - th - base), (x1 + tw, ty), col, -1)
-            cv2.putText(out, text, (x1, ty - base), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                        (255, 255, 255), 1, cv2.LINE_AA)
+        texts = [self.label(i) + (f" {float(self.scores[i]):.2f}" if show_scores else "") for i in range(len(self))]
+        order = sorted(range(len(self)), key=lambda i: -float(self.scores[i]))
+        scale = label_font_scale(out.shape) if font_scale is None else float(font_scale)
+        weight = 1 if scale < 0.9 else 2
+        for i, (lx, ly, tw, th, base) in place_labels([boxes[i] for i in order], [texts[i] for i in order],
+                                                      out.shape, scale, weight):
+            k = order[i]
+            cv2.rectangle(out, (lx, ly), (lx + tw, ly + th + base), colors[k], -1)
+            cv2.putText(out, texts[k], (lx, ly + th), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                        (255, 255, 255), weight, cv2.LINE_AA)
         return out
+
+
+def label_font_scale(shape: Tuple[int, ...]) -> float:
+    """OpenCV font scale for labels on an image of ``shape``: about 1/50 of its smaller side
+    high, never smaller than what reads at 100 % (scale 0.5, ~10 px capitals)."""
+    return max(0.5, min(int(shape[0]), int(shape[1])) / 800.0)
+
+
+def place_labels(boxes: Sequence[Tuple[int, ...]], texts: Sequence[str], shape: Tuple[int, ...],
+                 scale: float, weight: int) -> Sequence[Tuple[int, Tuple[int, int, int, int, int]]]:
+    """Greedy label layout: for each box in order, the first of (above the box, inside its top,
+    below it) that stays in the image and covers no label placed before. Returns
+    ``(index, (x, y, width, text_height, baseline))`` for the labels placed (top-left corner)."""
+    import cv2
+
+    h, w = int(shape[0]), int(shape[1])
+    taken: list = []
+    placed = []
+    for i, ((x1, y1, x2, y2), text) in enumerate(zip(boxes, texts)):
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, weight)
+        lh = th + base
+        x = min(max(x1, 0), max(w - tw, 0))
+        for y in (y1 - lh, y1, y2):
+            y = min(max(y, 0), max(h - lh, 0))
+            rect = (x, y, x + tw, y + lh)
+            if all(rect[2] <= r[0] or r[2] <= rect[0] or rect[3] <= r[1] or r[3] <= rect[1] for r in taken):
+                taken.append(rect)
+                placed.append((i, (x, y, tw, th, base)))
+                break
+    return placed
 
 
 def check_bgr_image(image: Any) -> None:
@@ -204,6 +349,56 @@ class Classification:
     def __len__(self) -> int:
         return int(self.class_ids.shape[0])
 
+    def name(self, i: int) -> str:
+        """Name of the ``i``-th class (the id as text when no names were given)."""
+        return str(self.names[i]) if self.names is not None else str(int(self.class_ids[i]))
+
+    @overload
+    def __getitem__(self, index: Union[int, np.integer]) -> "ClassScore": ...
+    @overload
+    def __getitem__(self, index: Union[slice, Sequence[int], Sequence[bool], np.ndarray]) -> "Classification": ...
+
+    def __getitem__(self, index: Index) -> Union["ClassScore", "Classification"]:
+        """``top[0]`` is the best :class:`ClassScore`; slices and masks give a Classification."""
+        if _is_item_index(index):
+            i = _item(len(self), index)
+            return ClassScore(int(self.class_ids[i]), float(self.scores[i]), self.name(i))
+        if self.names is not None:
+            keep = np.arange(len(self))[index]
+            picked = _select(self, index, ("class_ids", "scores"))
+            picked.names = [self.names[int(k)] for k in np.atleast_1d(keep)]
+            return picked
+        return _select(self, index, ("class_ids", "scores"))
+
+    def __iter__(self) -> Iterator["ClassScore"]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        n = len(self)
+        items = [f"{self.name(i)} {float(self.scores[i]):.4g}" for i in range(min(n, 5))]
+        more = f", ... {n - 5} more" if n > 5 else ""
+        return f"Classification(top {n}: " + ", ".join(items) + more + ")"
+
+
+class ClassScore(NamedTuple):
+    """One entry of a :class:`Classification`: class id, score and name."""
+
+    class_id: int
+    score: float
+    name: str
+
+
+class TextBox(NamedTuple):
+    """One region of :class:`TextBoxes`: float32 (4, 2) ``quad``, (4,) ``xyxy`` and its score."""
+
+    quad: np.ndarray
+    xyxy: np.ndarray
+    score: float
+
+    def __repr__(self) -> str:
+        return f"TextBox({self.score:.2f} {_box_text(self.xyxy)})"
+
 
 @dataclass
 class TextBoxes:
@@ -221,6 +416,32 @@ class TextBoxes:
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
+
+    @overload
+    def __getitem__(self, index: Union[int, np.integer]) -> TextBox: ...
+    @overload
+    def __getitem__(self, index: Union[slice, Sequence[int], Sequence[bool], np.ndarray]) -> "TextBoxes": ...
+
+    def __getitem__(self, index: Index) -> Union[TextBox, "TextBoxes"]:
+        """``boxes[i]`` is one :class:`TextBox`; slices, masks and index arrays give TextBoxes."""
+        if _is_item_index(index):
+            i = _item(len(self), index)
+            return TextBox(self.quads[i], self.xyxy[i], float(self.scores[i]))
+        return _select(self, index, ("quads", "xyxy", "scores"))
+
+    def __iter__(self) -> Iterator[TextBox]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        n = len(self)
+        head = f"TextBoxes({n} region{'s' if n != 1 else ''}"
+        if n == 0:
+            return head + ")"
+        items = [f"  {float(self.scores[i]):.2f} {_box_text(self.xyxy[i])}" for i in range(min(n, _REPR_ITEMS))]
+        if n > _REPR_ITEMS:
+            items.append(f"  ... {n - _REPR_ITEMS} more")
+        return head + ":\n" + "\n".join(items) + ")"
 
     def draw(
         self,

@@ -261,7 +261,10 @@ class FaceDetector(ImagePipeline):
 
     Args:
         conf, iou, max_detections: thresholds; None takes the decoder's default
-            (RetinaFace 0.5 / 0.4 / 128, BlazeFace 0.75 / 0.3 / 100).
+            (RetinaFace 0.5 / 0.4 / 128, BlazeFace 0.5 / 0.3 / 100, MediaPipe's).
+        nms: ``"weighted"`` (MediaPipe: each face is the score-weighted mean of its
+            overlapping candidates) or ``"plain"`` (greedy); None takes the decoder's default
+            (BlazeFace weighted, RetinaFace plain).
         decode_kwargs: passed to :func:`rknn_fast.postprocess.decode_retinaface` /
             :func:`~rknn_fast.postprocess.decode_blazeface` (e.g. BlazeFace ``anchors``).
         Others: see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace models expect
@@ -281,10 +284,13 @@ class FaceDetector(ImagePipeline):
         rgb: bool = False,
         convention: str = "ultralytics",
         pad_value: int = 114,
+        nms: Optional[str] = None,
         **decode_kwargs: Any,
     ) -> None:
         if head not in ("auto", "retinaface", "blazeface"):
             raise ValueError(f"expected head 'auto', 'retinaface' or 'blazeface', got {head!r}")
+        if nms not in (None, "weighted", "plain"):
+            raise ValueError(f"nms: expected 'weighted', 'plain' or None, got {nms!r}")
         super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
                          pad_value=pad_value)
         with self._closing_on_error():
@@ -307,6 +313,7 @@ class FaceDetector(ImagePipeline):
                 raise ValueError(f"expected a square BlazeFace input, got {self.input_size}")
         self.head = head
         self.conf, self.iou, self.max_detections = conf, iou, max_detections
+        self.nms = nms
         self.decode_kwargs = dict(decode_kwargs)
 
     def __call__(self, image: np.ndarray) -> Detections:
@@ -317,7 +324,7 @@ class FaceDetector(ImagePipeline):
         infos = [self.model.outputs[i] for i in self._order]
         arrays = [logical_output(outs[i], info) for i, info in zip(self._order, infos)]
         kw = dict(self.decode_kwargs)
-        for name in ("conf", "iou", "max_detections"):
+        for name in ("conf", "iou", "max_detections", "nms"):
             if getattr(self, name) is not None:
                 kw[name] = getattr(self, name)
         qps = [_qp(i) for i in infos]

@@ -1,7 +1,8 @@
 """Post-processing of raw model outputs (C++ kernels, numpy in and out).
 
 Detection: :func:`decode` (head auto-detected), :func:`decode_yolov8`,
-:func:`decode_yolov8_flat`, :func:`decode_yolov5`, :func:`decode_yolox` and :func:`nms`.
+:func:`decode_yolov8_flat`, :func:`decode_yolov5`, :func:`decode_yolox`, :func:`nms` and
+:func:`weighted_nms`.
 
 Dense-output tasks: semantic segmentation (:func:`segment`, :func:`argmax_classes`,
 :func:`overlay`), instance masks (:func:`instance_masks`, :func:`decode_yolov8_seg`,
@@ -21,6 +22,7 @@ from .detection import (
     decode_yolox,
     detect_head,
     nms,
+    weighted_nms,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "decode_yolox",
     "detect_head",
     "nms",
+    "weighted_nms",
 ]
 
 # --- dense-output decoders (segmentation, masks, text, faces, pose, classification) ---

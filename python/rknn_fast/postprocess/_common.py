@@ -35,6 +35,23 @@ def check_transform(transform: Any) -> None:
     check_number("transform.pad_y", transform.pad_y, finite=True)
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function in float64 that never overflows or warns: ``exp`` only ever sees
+    ``-|x|`` (so it lies in (0, 1]), ``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)``
+    otherwise; +/-inf give 1/0 and NaN stays NaN, silently."""
+    v = np.asarray(x, dtype=np.float64)
+    with np.errstate(under="ignore"):  # exp(-|x|) may underflow to 0 for |x| > ~745: exact enough
+        e = np.exp(-np.abs(v))
+        return np.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def degenerate_boxes(xyxy: np.ndarray) -> np.ndarray:
+    """Mask of boxes that cannot be a detection: width or height <= 0, or a NaN coordinate
+    (``x2 > x1`` and ``y2 > y1`` are both false for NaN). Decoders drop them before NMS."""
+    with np.errstate(invalid="ignore"):
+        return ~((xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1]))
+
+
 def int8_qparams(name: str, qp: Any) -> Tuple[float, int]:
     """The (scale, zero_point) of an int8 tensor: a positive finite scale and a zero point in
     -128..127. ValueError naming ``name`` otherwise (None included: int8 needs them)."""

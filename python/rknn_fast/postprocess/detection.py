@@ -16,7 +16,7 @@ with the numpy references in ``tests/reference.py``):
   reported as ``sigmoid(logit)``.
 * Class: first maximum wins (lowest id on ties). NaN class scores are ignored; a cell whose
   class scores are all NaN, or whose score_sum is NaN, is skipped; candidates whose box is
-  not finite are dropped.
+  not finite or degenerate (width or height <= 0) are dropped.
 * Then NMS (:func:`nms`): class-aware unless ``class_agnostic``, suppress ``IoU > iou``,
   at most ``max_detections``, sorted by descending score (ties: lower anchor index first).
 * ``run_nms=False`` skips NMS: every candidate is returned in anchor order (not sorted by
@@ -102,6 +102,52 @@ def nms(
         float(iou_threshold), float(score_threshold), int(max_detections),
         int(top_k or 0), bool(plus_one),
     )
+
+
+def weighted_nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    iou_threshold: float = 0.3,
+    score_threshold: float = 0.0,
+    extra: Optional[np.ndarray] = None,
+    max_detections: int = 100,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted (blending) NMS, MediaPipe's rule for its face detector.
+
+    * ``boxes``: float32 (N, 4) xyxy; ``scores``: float32 (N,); ``extra``: float32 (N, M)
+      values averaged like the boxes (e.g. keypoints flattened to (N, 2K)), or None.
+    * Candidates and order as in :func:`nms`: ``score >= score_threshold``, finite boxes,
+      descending score, lower index first on ties.
+    * The best remaining candidate forms a cluster with every remaining candidate whose
+      IoU with it is ``> iou_threshold`` (strictly); the cluster's box and ``extra`` are the
+      score-weighted means over its members, ``sum(s_i * v_i) / sum(s_i)``, and its score is
+      the best one's. Repeated until no candidate remains or ``max_detections`` clusters
+      (``<= 0``: no limit).
+
+    Returns ``(top, boxes, extra)``: int64 (K,) index of each cluster's best candidate (its
+    score is ``scores[top]``), float32 (K, 4) blended boxes, float32 (K, M) blended extra
+    ((K, 0) without ``extra``).
+    """
+    for name, a, nd in (("boxes", boxes, 2), ("scores", scores, 1), ("extra", extra, 2)):
+        if a is None:
+            continue
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"expected {name} to be a numpy array, got {type(a).__name__}")
+        if a.dtype != np.float32:
+            raise TypeError(f"expected float32 {name}, got {a.dtype} (use .astype(np.float32))")
+        if a.ndim != nd:
+            raise ValueError(f"expected {name} with {nd} dimensions, got shape {a.shape}")
+        check_contiguous(name, a)
+    if boxes.shape[1:] != (4,) or boxes.shape[0] != scores.shape[0]:
+        raise ValueError(f"expected boxes (N, 4) and scores (N,), got {boxes.shape} and {scores.shape}")
+    if extra is not None and extra.shape[0] != scores.shape[0]:
+        raise ValueError(f"expected extra (N, M) with N = {scores.shape[0]}, got {extra.shape}")
+    _check_max_detections(max_detections)
+    iou_threshold = check_number("iou_threshold", iou_threshold)
+    score_threshold = check_number("score_threshold", score_threshold)
+    top, out_boxes, out_extra, _sizes = _core.weighted_nms(
+        boxes, scores, extra, float(iou_threshold), float(score_threshold), int(max_detections))
+    return top, out_boxes, out_extra
 
 
 def _check_max_detections(max_detections: Any) -> None:
@@ -206,7 +252,7 @@ def decode_yolov8(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, spec §2).
+    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, see docs/detection.md).
 
     ``outputs`` per stride (8, 16, 32, in that order): box DFL logits (1, 4*reg_max, H, W),
     class scores (1, nc, H, W) and, for 9 outputs, score_sum (1, 1, H, W); each may also be
@@ -289,7 +335,7 @@ def decode_yolov8_flat(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode the Ultralytics flat head (1, 4+nc, N) (``format="rknn"`` export, spec §10).
+    """Decode the Ultralytics flat head (1, 4+nc, N) (``format="rknn"`` export).
 
     Rows 0..3 are cx, cy, w, h in model-input pixels, rows 4.. class scores (probabilities
     by default; ``scores="logit"`` applies a sigmoid; ``"auto"`` inspects the values).
@@ -331,7 +377,7 @@ def decode_yolov5(
     names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
 ) -> Detections:
-    """Decode a YOLOv5 anchor head: 3 outputs (1, na*(5+nc), H, W) at strides 8, 16, 32 (§1).
+    """Decode a YOLOv5 anchor head: 3 outputs (1, na*(5+nc), H, W) at strides 8, 16, 32.
 
     Channel ``(5+nc)*a + k``: tx, ty, tw, th, objectness, class scores. ``scores="prob"``
     (model-zoo export, sigmoid inside the model) or ``"logit"`` (sigmoid applied here to
@@ -439,7 +485,10 @@ def detect_head_from_shapes(shapes: Sequence[Tuple[int, ...]]) -> str:
         return "yolov5"
     if len(shapes) in (6, 9) and all(len(s) in (4, 5) for s in shapes):
         return "yolov8"
-    raise ValueError(f"cannot tell the detection head from output shapes {shapes}; pass head=")
+    raise ValueError(f"cannot tell the detection head from output shapes {shapes}: not a detector this "
+                     "package decodes by itself; pass head='yolov8' (6 or 9 outputs), 'flat' "
+                     "(one (1, 4+nc, N) output), 'yolov5' (3 anchor outputs) or 'yolox' (one "
+                     "(1, N, 5+nc) output) if it is one of those")
 
 
 def decode(
@@ -471,5 +520,5 @@ def decode(
 
 __all__ = [
     "YOLOV5_ANCHORS", "decode", "decode_yolov5", "decode_yolov8", "decode_yolov8_flat",
-    "decode_yolox", "detect_head", "detect_head_from_shapes", "nms", "qparams",
+    "decode_yolox", "detect_head", "detect_head_from_shapes", "nms", "qparams", "weighted_nms",
 ]

@@ -9,9 +9,14 @@ import numpy as np
 from .. import _core
 from ..results import Detections, LetterboxTransform
 from .._checks import check_int, check_number, check_side, check_size
-from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, unletterbox_boxes,
-                      unletterbox_points)
-from .detection import nms
+from ._common import (check_dtype, check_fraction, degenerate_boxes, dequantize, int8_qparams, sigmoid,
+                      unletterbox_boxes, unletterbox_points)
+from .detection import _check_max_detections, nms
+
+#: NMS rules of the face decoders: "plain" (greedy, the best box of each overlapping group
+#: is kept as it is) and "weighted" (MediaPipe: the kept face is the score-weighted mean of
+#: its group's boxes and keypoints).
+NMS_METHODS = ("weighted", "plain")
 
 __all__ = ["retinaface_priors", "decode_retinaface", "blazeface_anchors", "decode_blazeface"]
 
@@ -41,6 +46,12 @@ def _retinaface_model_shape(n: int) -> Tuple[int, int]:
     raise ValueError(f"expected 4200 (320) or 16800 (640) priors, got {n}: pass model_shape or a letterbox")
 
 
+def _check_nms_method(method: str) -> str:
+    if not isinstance(method, str) or method not in NMS_METHODS:
+        raise ValueError(f"nms: expected 'weighted' or 'plain', got {method!r}")
+    return method
+
+
 def _faces_after_nms(
     boxes: np.ndarray,
     scores: np.ndarray,
@@ -48,16 +59,32 @@ def _faces_after_nms(
     iou: float,
     max_detections: int,
     transform: Optional[LetterboxTransform],
+    method: str,
 ) -> Detections:
-    """NMS over face candidates (model pixels), then the kept ones in image pixels."""
+    """Degenerate boxes dropped, NMS over the face candidates (model pixels), then the kept
+    ones in image pixels."""
     iou = check_fraction("iou", iou)
-    keep = nms(boxes, scores, iou_threshold=iou, max_detections=max_detections)
+    _check_max_detections(max_detections)
+    bad = degenerate_boxes(boxes)
+    if bad.any():
+        ok = ~bad
+        boxes, scores, keypoints = boxes[ok], scores[ok], keypoints[ok]
+    boxes = np.ascontiguousarray(boxes, dtype=np.float32)
+    scores = np.ascontiguousarray(scores, dtype=np.float32)
+    if method == "weighted":
+        n, k = keypoints.shape[0], keypoints.shape[1]
+        flat = np.ascontiguousarray(keypoints.reshape(n, 2 * k), dtype=np.float32)
+        top, xyxy, kp, _ = _core.weighted_nms(boxes, scores, flat, float(iou), -np.inf, int(max_detections))
+        kept_scores, kept_kp = scores[top], kp.reshape(-1, k, 2)
+    else:
+        keep = nms(boxes, scores, iou_threshold=iou, max_detections=max_detections)
+        xyxy, kept_scores, kept_kp = boxes[keep], scores[keep], keypoints[keep]
     return Detections(
-        xyxy=unletterbox_boxes(boxes[keep], transform),
-        scores=scores[keep],
-        class_ids=np.zeros(len(keep), np.int32),
+        xyxy=unletterbox_boxes(xyxy, transform),
+        scores=kept_scores,
+        class_ids=np.zeros(len(kept_scores), np.int32),
         names=["face"],
-        keypoints=unletterbox_points(keypoints[keep], transform),
+        keypoints=unletterbox_points(kept_kp, transform),
     )
 
 
@@ -72,16 +99,20 @@ def decode_retinaface(
     transform: Optional[LetterboxTransform] = None,
     model_shape: Optional[Tuple[int, int]] = None,
     qparams: Optional[Sequence[Tuple[float, int]]] = None,
+    nms: str = "plain",
 ) -> Detections:
     """Faces with 5 landmarks (eyes, nose, mouth corners).
 
     ``loc`` (1, P, 4), ``scores`` (1, P, 2) (softmax inside the model, face = column 1),
     ``landmarks`` (1, P, 10); float32/float16, or int8 with ``qparams`` (one pair per output).
-    Kept: score > ``conf`` (strict, C demo default 0.5), class-agnostic NMS at
-    ``iou`` (0.4), at most ``max_detections``. Variances 0.1 (centre, landmarks) and 0.2 (size).
+    Kept: score > ``conf`` (strict, C demo default 0.5); boxes with width or height <= 0
+    (or NaN) are dropped; class-agnostic NMS at ``iou`` (0.4), at most ``max_detections``.
+    ``nms``: ``"plain"`` (greedy, the rknn_model_zoo C demo's) or ``"weighted"`` (see
+    :func:`decode_blazeface`). Variances 0.1 (centre, landmarks) and 0.2 (size).
     Returns Detections in image pixels, class 0 "face", keypoints (N, 5, 2).
     """
     conf = check_fraction("conf", conf)
+    method = _check_nms_method(nms)
     qp = list(qparams) if qparams is not None else [None, None, None]
     if len(qp) != 3:
         raise ValueError(f"qparams: expected 3 (scale, zero_point) pairs, got {len(qp)}")
@@ -100,7 +131,7 @@ def decode_retinaface(
     if pri.shape[0] != l.shape[0]:
         raise ValueError(f"expected {pri.shape[0]} priors for a {shape} input, got {l.shape[0]}")
     boxes, face_scores, _, kps = _core.decode_retinaface(l, c, m, pri, shape[0], shape[1], float(conf))
-    return _faces_after_nms(boxes, face_scores, kps, iou, max_detections, transform)
+    return _faces_after_nms(boxes, face_scores, kps, iou, max_detections, transform, method)
 
 
 def blazeface_anchors(
@@ -134,31 +165,41 @@ def decode_blazeface(
     regressors: np.ndarray,
     scores: np.ndarray,
     *,
-    conf: float = 0.75,
+    conf: float = 0.5,
     iou: float = 0.3,
     max_detections: int = 100,
     anchors: Optional[np.ndarray] = None,
     input_size: int = 128,
     transform: Optional[LetterboxTransform] = None,
     qparams: Optional[Sequence[Tuple[float, int]]] = None,
+    nms: str = "weighted",
 ) -> Detections:
-    """BlazeFace (MediaPipe short-range front model) faces with 6 keypoints.
+    """BlazeFace (MediaPipe short-range front model) faces with 6 keypoints, MediaPipe's rules.
 
     ``regressors`` (1, A, 16): (dx, dy, w, h) then 6 keypoints (x, y), in input pixels
     relative to the anchor (divided by ``input_size``); ``scores`` (1, A, 1) logits,
-    clipped to +/-100 then sigmoid. Kept: score >= ``conf`` (0.75), greedy NMS at
-    ``iou`` (0.3; MediaPipe blends overlapping boxes instead — here the best box is kept).
+    clipped to +/-100 then a sigmoid that cannot overflow (no warning for any logit).
+    Kept: score >= ``conf`` (0.5, MediaPipe's ``min_detection_confidence``); boxes with
+    width or height <= 0 (or NaN) are dropped; then NMS at ``iou`` (0.3), at most
+    ``max_detections``:
+
+    * ``nms="weighted"`` (default, MediaPipe's): the best remaining face and every remaining
+      candidate overlapping it with IoU > ``iou`` form a group; the kept face's box and
+      keypoints are the score-weighted means over the group, its score the best one's.
+    * ``nms="plain"``: greedy NMS, the best box of a group is kept as it is.
+
     Returns Detections in image pixels (model pixels without a transform), keypoints (N, 6, 2).
     """
     conf = check_fraction("conf", conf)
     input_size = check_side("input_size", input_size)
+    method = _check_nms_method(nms)
     qp = list(qparams) if qparams is not None else [None, None]
     r = _float_output("regressors", regressors, 16, qp[0])
     s = _float_output("scores", scores, 1, qp[1])[:, 0]
     a = blazeface_anchors(input_size) if anchors is None else np.asarray(anchors, np.float32)
     if a.shape != (r.shape[0], 4) or s.shape[0] != r.shape[0]:
         raise ValueError(f"expected {a.shape[0]} anchors, regressors and scores, got {r.shape[0]} and {s.shape[0]}")
-    prob = 1.0 / (1.0 + np.exp(-np.clip(s, -100.0, 100.0)))
+    prob = sigmoid(np.clip(s, -100.0, 100.0))
     sel = np.flatnonzero(prob >= conf)
     r, a, prob = r[sel], a[sel], prob[sel].astype(np.float32)
     inv = 1.0 / float(input_size)
@@ -169,4 +210,4 @@ def decode_blazeface(
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1) * input_size
     kp = r[:, 4:16].reshape(-1, 6, 2) * inv * a[:, None, 2:4] + a[:, None, 0:2]
     kp = kp * input_size
-    return _faces_after_nms(boxes.astype(np.float32), prob, kp, iou, max_detections, transform)
+    return _faces_after_nms(boxes.astype(np.float32), prob, kp, iou, max_detections, transform, method)

@@ -274,7 +274,7 @@ def decode_yolov8_seg(
     class_map: bool = False,
     **detect_options: object,
 ) -> Union[Detections, Tuple[Detections, np.ndarray]]:
-    """YOLOv8-seg model-zoo head (13 outputs, spec §3): per stride box, cls, score_sum,
+    """YOLOv8-seg model-zoo head (13 outputs): per stride box, cls, score_sum,
     mask coefficients (1, 32, H, W), then the prototypes (1, 32, 160, 160).
 
     Boxes/scores: :func:`~rknn_fast.postprocess.decode_yolov8` on the 9 detection outputs
@@ -309,7 +309,7 @@ def decode_yolov5_seg(
     class_map: bool = False,
     **detect_options: object,
 ) -> Union[Detections, Tuple[Detections, np.ndarray]]:
-    """YOLOv5-seg model-zoo head (7 outputs, spec §4): per stride detection (1, 255, H, W)
+    """YOLOv5-seg model-zoo head (7 outputs): per stride detection (1, 255, H, W)
     and coefficients (1, 96, H, W) (channel 32*a + k), then prototypes (1, 32, 160, 160).
 
     Boxes/scores: :func:`~rknn_fast.postprocess.decode_yolov5`; masks as in
