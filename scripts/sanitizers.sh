@@ -21,7 +21,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=${PYTHON:-python3}
+# The interpreter itself, not a wrapper script (pyenv shims are bash scripts, and bash
+# crashes with libtsan preloaded).
+PY=$("${PYTHON:-python3}" -c "import sys; print(sys.executable)")
 OUT=${SANITIZER_BUILD_DIR:-$ROOT/build/sanitizers}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
@@ -52,7 +54,7 @@ build_site() {
     local isolation=()
     # Build requirements already installed: use them (no download); else pip fetches them.
     "$PY" -c "import scikit_build_core, pybind11" 2>/dev/null && isolation=(--no-build-isolation)
-    "$PY" -m pip install --quiet --no-deps --upgrade "${isolation[@]}" --target "$OUT/$name-site" \
+    "$PY" -m pip install --quiet --root-user-action=ignore --no-deps --upgrade "${isolation[@]}" --target "$OUT/$name-site" \
         -Ccmake.define."$define"=ON -Cbuild-dir="$OUT/$name-build" -Ccmake.build-type=RelWithDebInfo "$ROOT"
 }
 
@@ -120,7 +122,9 @@ run_fuzz() {
         mkdir -p "$corpus"
         log "$target for ${FUZZ_SECONDS} s"
         # ASan: leaks are reported (detect_leaks defaults on under libFuzzer).
-        (cd "$OUT" && ASAN_OPTIONS=allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        # A small quarantine: the emulator frees per-run buffers, and the default one made
+        # libFuzzer's RSS limit trip on freed memory (live heap ~30 MB) after ~700k runs.
+        (cd "$OUT" && ASAN_OPTIONS=allocator_may_return_null=1:quarantine_size_mb=64:thread_local_quarantine_size_kb=256 UBSAN_OPTIONS=print_stacktrace=1 \
             "./$target" -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=2560 -max_len=1048576 \
             -print_final_stats=1 "$corpus" "$seeds" 2>&1 | tee "$OUT/$target.log" | grep -E "^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==ERROR|SUMMARY)" || true)
         if grep -qE "^==[0-9]+==ERROR|^SUMMARY: |deadly signal|Test unit written" "$OUT/$target.log"; then
@@ -145,6 +149,7 @@ for stage in "${stages[@]}"; do
     esac
     [ "$skipped" -eq "$before" ] && passed=$((passed + 1))
 done
-log "done: ${stages[*]}"
+log "done: ${stages[*]} in $SECONDS s; CPU time (user, system) of the script and of its children:"
+times
 # Any failure exits above (set -e); this closing line counts the stages.
 echo "sanitizers: $passed passed, 0 failed, $skipped skipped"
