@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bindings/array_args.h"
+#include "bindings/errors.h"
 #include "kernels/convert.h"
 #include "runtime/context.h"
 #include "runtime/loader.h"
@@ -357,6 +358,27 @@ void bind_kernels_convert(py::module_& m) {
 
 }  // namespace
 
+py::object exception_object(std::exception_ptr error) {
+    try {
+        try {
+            translate(error);  // sets the Python error for runtime failures, rethrows the rest
+        } catch (py::error_already_set& e) {
+            e.restore();
+        } catch (const std::invalid_argument& e) {
+            PyErr_SetString(PyExc_ValueError, e.what());
+        } catch (const std::out_of_range& e) {
+            PyErr_SetString(PyExc_IndexError, e.what());
+        } catch (const std::exception& e) {
+            PyErr_SetString(PyExc_RuntimeError, e.what());
+        }
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+    }
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "unknown error");
+    py::error_already_set fetched;
+    return fetched.value();
+}
+
 void bind_runtime(py::module_& m) {
     py::register_exception_translator(&translate);
     bind_kernels_convert(m);
@@ -466,6 +488,15 @@ void bind_runtime(py::module_& m) {
              }, py::arg("before") = py::none(), py::arg("after") = py::none())
         .def("bound_runner", &make_bound_runner, py::arg("outputs"), py::arg("fallback") = py::none(),
              py::arg("model_ref") = py::none())
+        .def("duplicate", [](Session& s, const py::bytes& model, const std::string& model_path) {
+                 char* data = nullptr;
+                 py::ssize_t size = 0;
+                 if (PYBIND11_BYTES_AS_STRING_AND_SIZE(model.ptr(), &data, &size) != 0) throw py::error_already_set();
+                 py::gil_scoped_release nogil;
+                 return s.duplicate(data, static_cast<size_t>(size), model_path);
+             }, py::arg("model") = py::bytes(), py::arg("model_path") = "",
+             "A new context sharing this one's weights (rknn_dup_context); without it in the runtime, "
+             "rknn_init on `model` (or on the file `model_path`) again.")
         .def("close", [](Session& s) {
             // Waits for a run in another thread (which may need the GIL for its callbacks).
             py::gil_scoped_release nogil;

@@ -40,6 +40,16 @@ Context::Context(std::shared_ptr<const Library> lib, const void* model, size_t s
     }
 }
 
+Context::Context(std::shared_ptr<const Library> lib, rknn_context src) : lib_(std::move(lib)) {
+    if (lib_->dup_context == nullptr) throw std::logic_error("rknn_dup_context is missing from " + lib_->path());
+    rknn_context in = src;
+    const int rc = lib_->dup_context(&in, &ctx_);
+    if (rc < 0) {
+        ctx_ = 0;
+        throw CallError(rc, "rknn_dup_context");
+    }
+}
+
 Context::~Context() {
     if (ctx_) lib_->destroy(ctx_);
 }

@@ -36,6 +36,8 @@ class Context {
     // when `path` is not empty, on the file at `path` (rknn_init's size-0 form).
     Context(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
             uint32_t flags);
+    // A context sharing `src`'s weights through rknn_dup_context (the runtime reads no file).
+    Context(std::shared_ptr<const Library> lib, rknn_context src);
     ~Context();
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;

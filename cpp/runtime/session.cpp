@@ -19,6 +19,26 @@ std::string c_string(const char* s, size_t max) {
 Session::Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
                  uint32_t flags)
     : ctx_(std::make_shared<Context>(std::move(lib), model, size, path, flags)), lib_(ctx_->lib_ptr()), flags_(flags) {
+    query_attrs();
+}
+
+Session::Session(std::shared_ptr<Context> ctx, uint32_t flags)
+    : ctx_(std::move(ctx)), lib_(ctx_->lib_ptr()), flags_(flags) {
+    query_attrs();
+}
+
+std::shared_ptr<Session> Session::duplicate(const void* model, size_t size, const std::string& path) {
+    std::shared_ptr<Context> ctx;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        check_open();
+        if (lib_->dup_context != nullptr) ctx = std::make_shared<Context>(lib_, ctx_->handle());
+    }
+    if (!ctx) ctx = std::make_shared<Context>(lib_, model, size, path, flags_);
+    return std::shared_ptr<Session>(new Session(std::move(ctx), flags_));
+}
+
+void Session::query_attrs() {
     rknn_input_output_num io{};
     Context::check(ctx_->query(RKNN_QUERY_IN_OUT_NUM, io), "rknn_query(RKNN_QUERY_IN_OUT_NUM)");
     const rknn_query_cmd in_cmds[3] = {RKNN_QUERY_INPUT_ATTR, RKNN_QUERY_NATIVE_INPUT_ATTR,

@@ -57,6 +57,10 @@ class Session {
   public:
     Session(std::shared_ptr<const Library> lib, const void* model, size_t size, const std::string& path,
             uint32_t flags);
+    // A new context sharing this one's weights (rknn_dup_context); when the runtime lacks
+    // rknn_dup_context, `model`/`size`/`path` are loaded again with rknn_init instead.
+    // Nothing of this session (bindings, core mask) is carried over.
+    std::shared_ptr<Session> duplicate(const void* model, size_t size, const std::string& path);
 
     const Library& lib() const { return *lib_; }
     uint32_t flags() const { return flags_; }
@@ -113,6 +117,8 @@ class Session {
     int64_t last_runtime_end_ns() const { return last_runtime_end_ns_; }
 
   private:
+    Session(std::shared_ptr<Context> ctx, uint32_t flags);
+    void query_attrs();
     uint64_t run_copy_locked(const std::vector<InputData>& inputs, std::vector<OutputData>& outputs);
     uint64_t run_bound_locked(const std::function<void()>& before, const std::function<void()>& after);
     void check_open() const {

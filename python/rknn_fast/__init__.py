@@ -14,6 +14,7 @@ from .lite import RKNNLite
 from .model import Model, SdkVersion
 from .detector import Detector
 from .pipeline import ImagePipeline
+from .pool import Pool
 from .tasks import Classifier, FaceDetector, InstanceSegmenter, PoseEstimator, Segmenter, TextDetector
 from .postprocess import nms
 from .preprocess import letterbox
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassScore", "Classification", "Classifier", "Detection", "Detections", "Detector", "EmulatorWarning", "FaceDetector", "ImagePipeline",
-    "InstanceSegmenter", "LetterboxTransform", "Model", "ModelInfo", "PoseEstimator", "RKNNLite",
+    "InstanceSegmenter", "LetterboxTransform", "Model", "ModelInfo", "Pool", "PoseEstimator", "RKNNLite",
     "RknnError", "SdkVersion", "Segmenter", "TensorInfo", "TextBox", "TextBoxes", "TextDetector", "__version__",
     "convert", "errors", "inspect", "letterbox", "nms", "postprocess",
 ]

@@ -8,15 +8,20 @@ YOLOv5, YOLOX). Boxes come back in the pixels of the frame passed in.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from .pipeline import ImagePipeline, ModelSource
-from .postprocess.detection import decode, detect_head_from_shapes
+from .postprocess.detection import (decode, decode_yolov5, decode_yolov8, decode_yolov8_flat,
+                                   decode_yolox, detect_head_from_shapes)
 from .results import Detections, LetterboxTransform
 
 _HEADS = ("auto", "yolov8", "flat", "yolov5", "yolox")
+_DECODERS: Dict[str, Callable[..., Any]] = {"yolov8": decode_yolov8, "flat": decode_yolov8_flat, "yolov5": decode_yolov5, "yolox": decode_yolox}
+# Decoder arguments the Detector sets itself.
+_RESERVED = ("outputs", "output", "infos_or_qparams", "info", "conf", "iou", "max_detections", "class_agnostic",
+             "transform", "names")
 
 
 class Detector(ImagePipeline):
@@ -29,17 +34,14 @@ class Detector(ImagePipeline):
             ``"yolov5"``, ``"yolox"``.
         conf, iou, names, max_detections, class_agnostic: see
             :func:`rknn_fast.postprocess.decode_yolov8`.
-        runtime, zero_copy: used when ``model`` is a path. Zero-copy (default) letterboxes
-            into the runtime's input buffer and decodes the NPU-native outputs in place.
-        rgb: frames are RGB (default False: BGR as OpenCV reads them). The model is fed RGB,
-            as the model-zoo and ultralytics exports expect.
-        convention, pad_value: letterbox convention (``"ultralytics"`` or ``"vendor"``) and
-            border value, see :func:`rknn_fast.letterbox`.
-        decode_kwargs: further keyword arguments of the decoder (``scores``, ``anchors``,
-            ``strides``, ``num_classes``, ...).
+        runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core: the arguments of every pipeline, see
+            :class:`rknn_fast.pipeline.ImagePipeline` (``cores="all"`` runs on every NPU core).
+        kwargs: any other keyword goes to the head's decoder (``scores``, ``anchors``,
+            ``strides``, ``num_classes``, ...), checked against its signature at construction.
 
-    Calls are serialised by a lock (one input buffer); use one Detector per thread to run
-    in parallel. See :class:`rknn_fast.pipeline.ImagePipeline`.
+    Without ``cores=`` calls are serialised by a lock (one input buffer); with it, use
+    :meth:`map` / :meth:`submit` to keep every core busy.
     """
 
     def __init__(
@@ -52,19 +54,15 @@ class Detector(ImagePipeline):
         *,
         max_detections: int = 300,
         class_agnostic: bool = False,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
-        **decode_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
         if head not in _HEADS:
             raise ValueError(f"expected head in {_HEADS}, got {head!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        options, decode_kwargs = self._split_options(kwargs)
+        super().__init__(model, **options)
         with self._closing_on_error():
             self.head = detect_head_from_shapes([o.shape for o in self.model.outputs]) if head == "auto" else head
+            self._check_decode_kwargs(decode_kwargs, [_DECODERS[self.head]], _RESERVED)
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections, self.class_agnostic = int(max_detections), bool(class_agnostic)
         self.decode_kwargs = dict(decode_kwargs)

@@ -280,6 +280,35 @@ class Model:
         else:
             self._out_arrays = [self._new_output(i) for i in range(sess.n_outputs)]
 
+    def _duplicate(self, core_mask: Union[str, int, Sequence[int]] = "auto", *, zero_copy: Optional[bool] = None,
+                   output_layout: Optional[str] = None, model_bytes: bytes = b"") -> "Model":
+        """A new Model on a context sharing this one's weights (``rknn_dup_context``; without it
+        in the runtime, ``rknn_init`` on ``model_bytes`` or this Model's file), with this Model's
+        settings except ``core_mask`` (and ``zero_copy``/``output_layout`` when given) and its
+        own buffers. :class:`rknn_fast.Pool` builds its contexts with it."""
+        sess = self._check_open()
+        zc = self._zero_copy if zero_copy is None else bool(zero_copy)
+        layout = output_layout or ("native" if zc else "logical")
+        if output_layout is None and zc == self._zero_copy:
+            layout = self._output_layout
+        platform = self.target_platform
+        mask = parse_core_mask(core_mask, platform)
+        new = Model.__new__(Model)
+        new._sess = None
+        new._emu_watch = None
+        new._fast_run = None
+        new._path, new._summary = self._path, self._summary
+        dup = sess.duplicate(model_bytes, self._path or "")
+        try:
+            new._open(dup, mask, platform, layout, zc, self._float_outputs)
+        except BaseException:
+            new._sess = None
+            new._fast_run = None
+            new.__dict__.pop("run", None)
+            dup.close()
+            raise
+        return new
+
     # ------------------------------------------------------------------ construction helpers
 
     def _new_output(self, i: int) -> np.ndarray:

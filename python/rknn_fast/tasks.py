@@ -14,12 +14,13 @@ input buffer, run, decode; context manager; ``close()``) with the decoder of one
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .pipeline import ImagePipeline, ModelSource, logical_output, output_layout
 from .postprocess.classification import classify
+from .postprocess.detection import decode_yolov5, decode_yolov8
 from .postprocess.faces import decode_blazeface, decode_retinaface
 from .postprocess.masks import decode_yolov5_seg, decode_yolov8_seg
 from .postprocess.pose import decode_yolov8_pose
@@ -45,8 +46,8 @@ class Segmenter(ImagePipeline):
     class of the model-input point ``(x + 0.5) * scale + pad_x`` (same for y).
 
     Args:
-        model, runtime, zero_copy, rgb, convention, pad_value: see
-            :class:`~rknn_fast.pipeline.ImagePipeline`.
+        model, runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core: see :class:`~rknn_fast.pipeline.ImagePipeline`.
         mode: ``"nearest"`` (argmax on the model's map, then nearest resampling: fast) or
             ``"bilinear"`` (scores resampled bilinearly to every frame pixel, then argmax:
             smooth edges, like the DeepLabV3 demo), see :func:`rknn_fast.postprocess.segment`.
@@ -64,16 +65,11 @@ class Segmenter(ImagePipeline):
         mode: str = "nearest",
         names: Optional[Sequence[str]] = None,
         palette: Optional[np.ndarray] = None,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if mode not in ("nearest", "bilinear"):
             raise ValueError(f"expected mode 'nearest' or 'bilinear', got {mode!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             if len(outs) != 1 or len(outs[0].shape) != 4 or outs[0].shape[0] != 1 or outs[0].shape[1] < 2:
@@ -128,7 +124,8 @@ class InstanceSegmenter(ImagePipeline):
     Args:
         conf, iou, names, max_detections, decode_kwargs: see
             :func:`rknn_fast.postprocess.decode_yolov8_seg` / ``decode_yolov5_seg``.
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -140,17 +137,12 @@ class InstanceSegmenter(ImagePipeline):
         names: Optional[Sequence[str]] = None,
         *,
         max_detections: int = 300,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
-        **decode_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
         if head not in ("auto", "yolov8", "yolov5"):
             raise ValueError(f"expected head 'auto', 'yolov8' or 'yolov5', got {head!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        options, decode_kwargs = self._split_options(kwargs)
+        super().__init__(model, **options)
         with self._closing_on_error():
             shapes = [tuple(o.shape) for o in self.model.outputs]
             counts = {"yolov8": 13, "yolov5": 7}
@@ -164,6 +156,11 @@ class InstanceSegmenter(ImagePipeline):
                 raise ValueError(f"expected {counts[head]} 4-D outputs for a {head}-seg head, got {shapes}")
             if shapes[-1][1] != 32:
                 raise ValueError(f"expected prototypes (1, 32, H, W) as the last output, got {shapes[-1]}")
+            decoders: List[Callable[..., Any]] = ([decode_yolov8_seg, decode_yolov8] if head == "yolov8"
+                                                  else [decode_yolov5_seg, decode_yolov5])
+            self._check_decode_kwargs(decode_kwargs, decoders, (
+                "outputs", "infos_or_qparams", "conf", "iou", "max_detections", "transform", "input_size", "names",
+                "class_map", "detect_options"))
         self.head = head
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections = int(max_detections)
@@ -198,7 +195,8 @@ class TextDetector(ImagePipeline):
     Args:
         thresh, box_thresh, unclip_ratio, max_candidates, use_dilation, score_mode, min_size:
             see :func:`rknn_fast.postprocess.decode_dbnet` (rapidocr defaults).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -212,16 +210,11 @@ class TextDetector(ImagePipeline):
         use_dilation: bool = True,
         score_mode: str = "fast",
         min_size: float = 3.0,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if score_mode not in ("fast", "slow"):
             raise ValueError(f"expected score_mode 'fast' or 'slow', got {score_mode!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             want = (1, 1) + self.input_size
@@ -267,8 +260,9 @@ class FaceDetector(ImagePipeline):
             (BlazeFace weighted, RetinaFace plain).
         decode_kwargs: passed to :func:`rknn_fast.postprocess.decode_retinaface` /
             :func:`~rknn_fast.postprocess.decode_blazeface` (e.g. BlazeFace ``anchors``).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace models expect
-            ``pad_value=0`` borders as MediaPipe pads).
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline` (BlazeFace
+            models expect ``pad_value=0`` borders as MediaPipe pads).
     """
 
     def __init__(
@@ -279,20 +273,15 @@ class FaceDetector(ImagePipeline):
         *,
         head: str = "auto",
         max_detections: Optional[int] = None,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
         nms: Optional[str] = None,
-        **decode_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
         if head not in ("auto", "retinaface", "blazeface"):
             raise ValueError(f"expected head 'auto', 'retinaface' or 'blazeface', got {head!r}")
         if nms not in (None, "weighted", "plain"):
             raise ValueError(f"nms: expected 'weighted', 'plain' or None, got {nms!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        options, decode_kwargs = self._split_options(kwargs)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             widths = [int(o.shape[-1]) if len(o.shape) == 3 and o.shape[0] == 1 else -1 for o in outs]
@@ -311,6 +300,10 @@ class FaceDetector(ImagePipeline):
             self._order = [widths.index(w) for w in kinds[head]]
             if head == "blazeface" and self.input_size[0] != self.input_size[1]:
                 raise ValueError(f"expected a square BlazeFace input, got {self.input_size}")
+            self._check_decode_kwargs(decode_kwargs,
+                                      [decode_retinaface if head == "retinaface" else decode_blazeface],
+                                      ("loc", "scores", "landmarks", "regressors", "transform", "qparams", "conf",
+                                       "iou", "max_detections", "nms"))
         self.head = head
         self.conf, self.iou, self.max_detections = conf, iou, max_detections
         self.nms = nms
@@ -347,7 +340,8 @@ class PoseEstimator(ImagePipeline):
 
     Args:
         conf, iou, max_detections: see :func:`rknn_fast.postprocess.decode_yolov8_pose`.
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -357,14 +351,9 @@ class PoseEstimator(ImagePipeline):
         iou: float = 0.4,
         *,
         max_detections: int = 300,
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             shapes = [tuple(o.shape) for o in self.model.outputs]
             kp = [i for i, s in enumerate(shapes) if len(s) == 4 and s[2] == 3]
@@ -415,7 +404,8 @@ class Classifier(ImagePipeline):
         softmax: ``True`` applies a softmax to the outputs, ``False`` keeps them (dequantised);
             ``"auto"`` (default) applies it unless the outputs already look like probabilities
             (every value in [0, 1], sum within 0.01 of 1: the model ends with a softmax).
-        Others: see :class:`~rknn_fast.pipeline.ImagePipeline`.
+        Others (runtime, zero_copy, rgb, convention, pad_value, core_mask, priority, cores,
+            contexts_per_core): see :class:`~rknn_fast.pipeline.ImagePipeline`.
     """
 
     def __init__(
@@ -425,18 +415,13 @@ class Classifier(ImagePipeline):
         names: Optional[Sequence[str]] = None,
         *,
         softmax: Union[bool, str] = "auto",
-        runtime: Optional[str] = None,
-        zero_copy: bool = True,
-        rgb: bool = False,
-        convention: str = "ultralytics",
-        pad_value: int = 114,
+        **options: Any,
     ) -> None:
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError(f"expected k as an integer >= 1, got {k!r}")
         if softmax not in (True, False, "auto"):
             raise ValueError(f"expected softmax True, False or 'auto', got {softmax!r}")
-        super().__init__(model, runtime=runtime, zero_copy=zero_copy, rgb=rgb, convention=convention,
-                         pad_value=pad_value)
+        super().__init__(model, **options)
         with self._closing_on_error():
             outs = self.model.outputs
             s = tuple(outs[0].shape) if len(outs) == 1 else ()
