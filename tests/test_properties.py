@@ -231,6 +231,36 @@ def test_nms(case: tuple, boxes: Any, scores: Any, iou: Any, score_threshold: An
 
 
 @SETTINGS
+@given(case=nms_case(), boxes=st.one_of(st.none(), arrays()), scores=st.one_of(st.none(), arrays()),
+       iou=fractions(), score_threshold=maybe(st.floats(0, 1)), extra=st.one_of(st.none(), st.none(), arrays()),
+       use_extra=st.booleans(), max_det=maybe(st.integers(-1, 40)))
+def test_weighted_nms(case: tuple, boxes: Any, scores: Any, iou: Any, score_threshold: Any, extra: Any,
+                      use_extra: bool, max_det: Any) -> None:
+    b, s, _ = case
+    b = b if boxes is None else boxes
+    s = s if scores is None else scores
+    if extra is None and use_extra and isinstance(b, np.ndarray) and b.ndim == 2:
+        extra = np.ascontiguousarray(b[:, :2] * 0.5, dtype=np.float32)
+    got = bounded(pp.weighted_nms, b, s, iou, score_threshold, extra, max_det)
+    if got is None:
+        return
+    top, wb, we = got
+    if len(s) == 0:  # (the reference does not take empty inputs)
+        assert top.shape == (0,) and wb.shape == (0, 4)
+        return
+    if extra is not None and extra.shape[1] == 0:
+        assert we.shape == (len(top), 0)
+        extra = None
+    # (the reference needs M >= 1: a zero column stands in for "no extra")
+    rtop, rb, re_ = ref.weighted_nms(b, s, iou, extra=np.zeros((len(s), 1)) if extra is None else extra,
+                                     score_threshold=score_threshold, max_detections=max_det)
+    assert top.tolist() == rtop.tolist()
+    np.testing.assert_allclose(wb, rb, rtol=1e-4, atol=1e-3)
+    if extra is not None:
+        np.testing.assert_allclose(we, re_, rtol=1e-4, atol=1e-3)
+
+
+@SETTINGS
 @given(image=st.one_of(arrays(), arrays(dtypes=[np.uint8], min_dims=2, max_dims=3, max_side=12)),
        size=maybe(st.tuples(st.integers(1, 24), st.integers(1, 24))),
        dst=st.one_of(st.none(), st.none(), st.none(), arrays()),
@@ -594,6 +624,7 @@ def test_every_public_function_has_a_property_test() -> None:
         "rknn_fast.convert": {"fp16_to_fp32", "dequantize", "from_nc1hwc2"},
         "rknn_fast.postprocess": {
             "decode", "decode_yolov5", "decode_yolov8", "decode_yolov8_flat", "decode_yolox", "detect_head", "nms",
+            "weighted_nms",
             "argmax_classes", "blazeface_anchors", "classify", "decode_blazeface", "decode_dbnet",
             "decode_yolov5_seg", "decode_yolov8_seg", "decode_retinaface", "decode_yolov8_pose", "default_palette",
             "gather_coefficients", "instance_masks", "overlay", "resample_class_map", "retinaface_priors", "segment",

@@ -143,7 +143,7 @@ def weighted_nms(
     if extra is not None and extra.shape[0] != scores.shape[0]:
         raise ValueError(f"expected extra (N, M) with N = {scores.shape[0]}, got {extra.shape}")
     _check_max_detections(max_detections)
-    iou_threshold = check_number("iou_threshold", iou_threshold)
+    iou_threshold = check_fraction("iou_threshold", iou_threshold)  # an IoU is in [0, 1]
     score_threshold = check_number("score_threshold", score_threshold)
     top, out_boxes, out_extra, _sizes = _core.weighted_nms(
         boxes, scores, extra, float(iou_threshold), float(score_threshold), int(max_detections))
