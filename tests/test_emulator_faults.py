@@ -264,3 +264,20 @@ def test_model_close_survives_a_destroy_fault() -> None:
     emulator.inject_fault("destroy code=-1")
     m.close()  # reported, not raised from a destructor
     assert "rknn_destroy" not in [f["api"] for f in json.loads(emulator.control("config"))["faults"]]
+
+
+HUGE_INPUT = Path(__file__).resolve().parent / "data" / "fuzz" / "emulator_init_3gb_input.rknn"
+
+
+def test_model_declaring_a_huge_tensor_is_refused_at_init(lib: C.CDLL) -> None:
+    """Found by tests/cpp/fuzz/fuzz_emulator.cpp: a 19 KB mutant of tiny_conv declaring a
+    (1, 64, 16774976, 3) input made rknn_init allocate 3.2 GB for the input buffer. The
+    emulator now refuses tensors above 2^28 elements with RKNN_ERR_MODEL_INVALID."""
+    info = rknn_fast.inspect(str(HUGE_INPUT))  # the reader itself reads the header fine
+    assert info.inputs[0].shape == (1, 64, 16774976, 3)
+    data = HUGE_INPUT.read_bytes()
+    buf = C.create_string_buffer(data, len(data))
+    ctx = E.rknn_context()
+    assert lib.rknn_init(C.byref(ctx), buf, len(data), 0, None) == E.RKNN_ERR_MODEL_INVALID
+    with pytest.raises(RknnError, match="2\\^28 elements"):
+        rknn_fast.Model(data, runtime="emulator")
