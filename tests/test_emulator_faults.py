@@ -279,5 +279,6 @@ def test_model_declaring_a_huge_tensor_is_refused_at_init(lib: C.CDLL) -> None:
     buf = C.create_string_buffer(data, len(data))
     ctx = E.rknn_context()
     assert lib.rknn_init(C.byref(ctx), buf, len(data), 0, None) == E.RKNN_ERR_MODEL_INVALID
-    with pytest.raises(RknnError, match="2\\^28 elements"):
+    with pytest.raises(RknnError) as err:
         rknn_fast.Model(data, runtime="emulator")
+    assert err.value.code == E.RKNN_ERR_MODEL_INVALID
