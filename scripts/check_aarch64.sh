@@ -20,7 +20,16 @@ need() {
     exit 77
   fi
 }
+# Installs a missing Debian package when run as root (CI on a fresh machine); otherwise `need`
+# reports it and the check is skipped.
+install_if_root() {
+  if ! command -v "$1" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "check_aarch64: installing $2 (apt-get)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; } >/dev/null 2>&1 || true
+  fi
+}
 need cmake "pip install cmake or apt-get install cmake"
+mkdir -p "$ROOT/build"  # the logs go beside the build trees (a fresh clone has no build/)
 
 for arch in "${archs[@]}"; do
   case "$arch" in
@@ -33,6 +42,8 @@ for arch in "${archs[@]}"; do
   cmake_args=(-S "$ROOT/tests/cpp/cross" -B "$build" -DCMAKE_BUILD_TYPE=Release)
   run=("$build/aarch64_driver")
   if [ -n "$triplet" ]; then
+    install_if_root "$triplet-g++" "g++-$triplet"
+    install_if_root "$qemu" qemu-user
     need "$triplet-g++" "apt-get install g++-$triplet"
     need "$qemu" "apt-get install qemu-user"
     [ -d "/usr/$triplet" ] || { echo "check_aarch64: /usr/$triplet (target libc) missing" >&2; exit 77; }

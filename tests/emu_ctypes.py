@@ -134,7 +134,6 @@ _SIGNATURES = {
     "rknn_outputs_release": (C.c_int, [rknn_context, C.c_uint32, P(rknn_output)]),
     "rknn_create_mem_from_phys": (P(rknn_tensor_mem), [rknn_context, C.c_uint64, C.c_void_p, C.c_uint32]),
     "rknn_create_mem_from_fd": (P(rknn_tensor_mem), [rknn_context, C.c_int32, C.c_void_p, C.c_uint32, C.c_int32]),
-    "rknn_create_mem_from_mb_blk": (P(rknn_tensor_mem), [rknn_context, C.c_void_p, C.c_int32]),
     "rknn_create_mem": (P(rknn_tensor_mem), [rknn_context, C.c_uint32]),
     "rknn_create_mem2": (P(rknn_tensor_mem), [rknn_context, C.c_uint64, C.c_uint64]),
     "rknn_destroy_mem": (C.c_int, [rknn_context, P(rknn_tensor_mem)]),

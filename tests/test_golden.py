@@ -154,7 +154,7 @@ def _patch(buf: bytes, offset: int, fmt: str, value) -> bytes:
 @pytest.mark.parametrize(
     "offset,fmt,value,match",
     [
-        (20, "<I", 1, "reserved"),
+        (20, "<I", 2, "header flags"),
         (8, "<I", 0, "at least one input"),
         (12, "<I", 0, "at least one input"),
         (16, "<I", 1000, "truncated"),

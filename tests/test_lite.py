@@ -109,11 +109,10 @@ def test_never_raises(model_path, golden, caplog, monkeypatch, tmp_path):
         assert r.get_sdk_version() is None
         assert r.load_rknn(model_path) == 0
         assert r.init_runtime(core_mask=RKNNLite.NPU_CORE_0_1_2) == 0
-        assert r.inference(inputs=golden[0][0][0]) is None  # bare array refused
         assert r.inference(inputs=[golden[0][0][0][:, :10]]) is None  # wrong shape
         assert r.inference(inputs=[golden[0][0][0], golden[0][0][0]]) is None  # wrong count
         assert r.inference(inputs=[golden[0][0][0].astype(np.int32)]) is None  # wrong dtype
-        assert r.init_runtime(target="rk3588") == -1
+        assert r.init_runtime(target="rk1808") == -1  # neither this board nor the model's platform
     assert "failed" in caplog.text
     r.release()
     r.release()  # idempotent
@@ -134,7 +133,7 @@ def test_strict_mode_raises(model_path, golden, tmp_path, monkeypatch):
     assert r.load_rknn(model_path) == 0
     assert r.init_runtime() == 0
     with pytest.raises(TypeError):
-        r.inference(inputs=golden[0][0][0])
+        r.inference(inputs="not an array")
     with pytest.raises(ValueError, match="expected shape"):
         r.inference(inputs=[golden[0][0][0][:, :10]])
     r.release()

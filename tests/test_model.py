@@ -630,7 +630,13 @@ def test_init_failure_explains_toolkit_newer_than_runtime(model_path, tmp_path, 
     # A copy of the emulator that carries the version string real runtimes embed, and whose
     # rknn_init is armed (through the environment, read when this copy loads) to refuse.
     lib = tmp_path / "librknnrt.so"
-    lib.write_bytes(pathlib.Path(emulator_path()).read_bytes() + b"\0librknnrt version: 1.4.0 (a10f100eb@2022-09-09)\0")
+    data = pathlib.Path(emulator_path()).read_bytes()
+    key = b"librknnrt version: "
+    at = data.index(key) + len(key)
+    end = data.index(b"\0", at)
+    fake = b"1.4.0 (a10f100eb@2022-09-09)"
+    assert len(fake) <= end - at
+    lib.write_bytes(data[:at] + fake + b"\0" * (end - at - len(fake)) + data[end:])
     monkeypatch.setenv("RKNN_EMU_FAULTS", "init code=-6")
     with pytest.raises(errors.RknnModelInvalidError) as ei:
         rknn_fast.Model(model_path, runtime=str(lib))

@@ -144,7 +144,7 @@ def test_a_failing_frame_fails_only_its_future(models_dir, data_dir):
 
 def test_shared_arguments_are_declared_once_in_the_base():
     assert PIPELINE_OPTIONS == ("runtime", "zero_copy", "rgb", "convention", "pad_value", "core_mask", "priority",
-                                "cores", "contexts_per_core")
+                                "cores", "contexts_per_core", "mean", "std")
     for cls, _, _ in PIPELINES:
         own = inspect.signature(cls.__init__).parameters
         assert not set(own) & set(PIPELINE_OPTIONS), cls.__name__

@@ -674,6 +674,10 @@ class Fixture:
     summary: Optional[Callable[[List[np.ndarray]], dict]] = None
     #: Built only when named with --only (kept out of the committed set for size).
     optional: bool = False
+    #: Also keep the float ONNX model as ``models/<name>.onnx`` (for ``rknn-fast compare`` and
+    #: the ONNX backend's tests). Only for our own small generated models; fixtures sharing an
+    #: ONNX model keep it once.
+    keep_onnx: bool = False
 
 
 def _summary_yolov8(outs: List[np.ndarray]) -> dict:
@@ -729,7 +733,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 
 FIXTURES: List[Fixture] = [
     Fixture(
-        name="tiny_conv_rk3588_i8",
+        name="tiny_conv_rk3588_i8", keep_onnx=True,
         make_onnx=onnx_tiny_conv,
         input_hw=(64, 64),
         photos=["astronaut.png", "coffee.png", "chelsea.png"],
@@ -747,7 +751,7 @@ FIXTURES: List[Fixture] = [
         description="tiny_conv for rk3588 without quantisation (float16 I/O inside the model).",
     ),
     Fixture(
-        name="yolov8_rk3588_i8", make_onnx=onnx_yolov8, input_hw=(160, 160), photos=PHOTOS_DET,
+        name="yolov8_rk3588_i8", keep_onnx=True, make_onnx=onnx_yolov8, input_hw=(160, 160), photos=PHOTOS_DET,
         dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_yolov8,
         description="Model-zoo YOLOv8 RKNN split head, nc=80, 9 outputs (box DFL 64, cls probs 80, "
                     "score_sum 1 per stride 8/16/32); random backbone, calibrated objectness.",
@@ -763,7 +767,7 @@ FIXTURES: List[Fixture] = [
         description="yolov8_rk3588_i8's ONNX without quantisation (float16).",
     ),
     Fixture(
-        name="yolov5_rk3588_i8", make_onnx=onnx_yolov5, input_hw=(160, 160), photos=PHOTOS_DET[:1],
+        name="yolov5_rk3588_i8", keep_onnx=True, make_onnx=onnx_yolov5, input_hw=(160, 160), photos=PHOTOS_DET[:1],
         dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_yolov5,
         description="Model-zoo YOLOv5 head, nc=80: 3 outputs (1,255,H,W) after sigmoid, strides 8/16/32.",
     ),
@@ -780,7 +784,7 @@ FIXTURES: List[Fixture] = [
                     "(1,17,3,N) decoded in model-input pixels (int8 here, float16 in the zoo model).",
     ),
     Fixture(
-        name="classifier_rk3588_i8", make_onnx=onnx_classifier, input_hw=(224, 224),
+        name="classifier_rk3588_i8", keep_onnx=True, make_onnx=onnx_classifier, input_hw=(224, 224),
         photos=["chelsea.png", "coffee.png"], mean=IMAGENET_MEAN, std=IMAGENET_STD,
         dataset_photos=["chelsea.png", "coffee.png", "astronaut.png"], summary=_summary_classifier,
         notes={"softmax": "inside the model (output 'probs' sums to ~1)"},
@@ -792,7 +796,7 @@ FIXTURES: List[Fixture] = [
         description="Semantic segmentation logits (1,21,H/4,W/4) NCHW, no softmax.",
     ),
     Fixture(
-        name="retinaface_rk3588_i8", make_onnx=onnx_retinaface, input_hw=(320, 320), photos=["astronaut.png"],
+        name="retinaface_rk3588_i8", keep_onnx=True, make_onnx=onnx_retinaface, input_hw=(320, 320), photos=["astronaut.png"],
         dataset_photos=PHOTOS_DET + ["chelsea.png"], summary=_summary_retinaface,
         description="RetinaFace-like: loc (1,4200,4), conf (1,4200,2) 2-class softmax inside (as a "
                     "sigmoid pair; face = column 1), "
@@ -1014,6 +1018,8 @@ def run_fixture(fx: Fixture) -> dict:
     MODELS.mkdir(parents=True, exist_ok=True)
     onnx_path = work / "model.onnx"
     fx.make_onnx(onnx_path, fx)
+    if fx.keep_onnx:
+        shutil.copyfile(onnx_path, MODELS / f"{fx.name}.onnx")
 
     # Letterboxed inputs, fed exactly as the runtime gets them (uint8 RGB NHWC).
     lb_inputs, lb_params = [], []
@@ -1076,7 +1082,7 @@ def run_fixture(fx: Fixture) -> dict:
             **({"summary": fx.summary(outs)} if fx.summary else {}),
         })
     rknn.release()
-    golden.write_golden(MODELS / f"{fx.name}.golden", records)
+    golden.write_golden(MODELS / f"{fx.name}.golden", records, model=MODELS / f"{fx.name}.rknn")
 
     doc = {
         "name": fx.name,
@@ -1105,6 +1111,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", help="fixture names to (re)build (default: all)")
     ap.add_argument("--list", action="store_true", help="list fixture names and exit")
+    ap.add_argument("--onnx-only", action="store_true",
+                    help="only (re)write the kept ONNX models (models/<name>.onnx); needs onnx and "
+                         "onnxruntime, not the toolkit")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="write models/ and images/ under this directory instead of tests/data")
     a = ap.parse_args(argv)
@@ -1124,6 +1133,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ensure_photo(p)
     for fx in FIXTURES:
         if fx.name not in names:
+            continue
+        if a.onnx_only:
+            if fx.keep_onnx:
+                MODELS.mkdir(parents=True, exist_ok=True)
+                fx.make_onnx(MODELS / f"{fx.name}.onnx", fx)
+                print(f"{fx.name}: onnx {(MODELS / f'{fx.name}.onnx').stat().st_size} B", file=sys.stderr)
             continue
         doc = run_fixture(fx)
         size = (MODELS / f"{fx.name}.rknn").stat().st_size

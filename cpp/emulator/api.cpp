@@ -1,5 +1,7 @@
-// The exported C API of the emulator: the 23 functions of librknnrt with their exact
-// signatures, plus rknn_emulator_control. Everything else in the library is hidden.
+// The exported C API of the emulator: the functions of librknnrt's rknn_api.h with their exact
+// signatures (not rknn_create_mem_from_mb_blk, which no real build exports), plus
+// rknn_emulator_control. The matmul and custom-op exports are in unsupported.cpp.
+// Everything else in the library is hidden.
 // Each function validates its arguments, looks its context up in the registry, and never
 // lets a C++ exception cross the C boundary.
 #include <fcntl.h>
@@ -8,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -17,8 +20,10 @@
 
 #include "abi/rknn_abi.h"
 #include "abi/rknn_abi_checks.h"
+#include "emulator/board.h"
 #include "emulator/context.h"
 #include "emulator/golden.h"
+#include "emulator/identity.h"
 #include "emulator/model.h"
 #include "emulator/state.h"
 
@@ -28,9 +33,6 @@ using namespace rknn_fast::emulator;
 namespace format = rknn_fast::format;
 
 namespace {
-
-constexpr const char* kApiVersion = "2.3.2 (rknn_fast emulator 0.1.0)";
-constexpr const char* kDriverVersion = "0.9.8 (rknn_fast emulator)";
 
 Emulator& emu() { return Emulator::get(); }
 
@@ -98,17 +100,6 @@ bool read_file(const std::string& path, std::vector<uint8_t>& bytes) {
     if (!f) return false;
     bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
     return !f.bad();
-}
-
-bool file_exists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
-
-// "<dir>/<name>.rknn" -> "<dir>/<name>.golden".
-std::string sibling_golden(const std::string& path) {
-    const std::string ext = ".rknn";
-    if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-        return path.substr(0, path.size() - ext.size()) + ".golden";
-    }
-    return path + ".golden";
 }
 
 void copy_string(char* dst, size_t capacity, const std::string& src) {
@@ -245,16 +236,23 @@ RKNN_EMU_EXPORT int rknn_init(rknn_context* context, void* model, uint32_t size,
         const uint8_t* data = static_cast<const uint8_t*>(model);
         size_t n = size;
         std::string golden = emu().golden_override();
+        std::string model_path;
         if (size == 0) {
-            const std::string path(static_cast<const char*>(model));
-            if (!read_file(path, file)) {
-                return fail(RKNN_ERR_MODEL_INVALID, "rknn_init: cannot read model file '" + path + "'");
+            model_path = static_cast<const char*>(model);
+            if (!read_file(model_path, file)) {
+                return fail(RKNN_ERR_MODEL_INVALID, "rknn_init: cannot read model file '" + model_path + "'");
             }
             data = file.data();
             n = file.size();
-            const std::string sibling = sibling_golden(path);
-            if (file_exists(sibling)) golden = sibling;
         }
+        if (golden.empty()) {
+            // Found by content: docs/golden-format.md, "Where the emulator finds a golden set".
+            const char* search = std::getenv("RKNN_EMU_GOLDEN_PATH");
+            golden = find_golden(
+                model_path, search != nullptr ? search : "", [&] { return sha256(data, n); },
+                [](const std::string& note) { emu().log_info("rknn_init: golden " + note); });
+        }
+        const Board board = detect_board();
         std::shared_ptr<Context> shared_from;
         if (flag & RKNN_FLAG_SHARE_WEIGHT_MEM) {
             if (extend == nullptr) {
@@ -266,7 +264,9 @@ RKNN_EMU_EXPORT int rknn_init(rknn_context* context, void* model, uint32_t size,
         }
         std::shared_ptr<const Model> m;
         try {
-            m = load_model(data, n, golden);
+            m = load_model(data, n, golden, board.soc);
+        } catch (const PlatformMismatch& e) {
+            return fail(RKNN_ERR_TARGET_PLATFORM_UNMATCH, std::string("rknn_init: ") + e.what());
         } catch (const format::FormatError& e) {
             return fail(RKNN_ERR_MODEL_INVALID, std::string("rknn_init: invalid model: ") + e.what());
         } catch (const GoldenError& e) {
@@ -289,9 +289,11 @@ RKNN_EMU_EXPORT int rknn_init(rknn_context* context, void* model, uint32_t size,
         ctx->in_bindings.resize(m->inputs.size());
         ctx->out_bindings.resize(m->outputs.size());
         *context = Contexts::get().add(ctx);
-        emu().log_info("rknn_init: " + m->platform + " model, " + std::to_string(m->inputs.size()) +
-                       " inputs, " + std::to_string(m->outputs.size()) + " outputs, " +
-                       std::to_string(m->golden.size()) + " golden records");
+        emu().log_info("rknn_init: emulator of librknnrt " + std::string(kApiVersion) + " on " + m->soc +
+                       (board.source.empty() ? " (the model's platform)" : " (from " + board.source + ")") +
+                       ": " + m->platform + " model, " + std::to_string(m->inputs.size()) + " inputs, " +
+                       std::to_string(m->outputs.size()) + " outputs, " + std::to_string(m->golden.size()) +
+                       " golden records" + (m->golden_path.empty() ? "" : " from " + m->golden_path));
         return RKNN_SUCC;
     });
 }
@@ -535,7 +537,7 @@ RKNN_EMU_EXPORT int rknn_set_batch_core_num(rknn_context context, int core_num) 
         std::lock_guard<std::mutex> lock(ctx->mutex);
         const int cores = ctx->model->npu_cores;
         if (cores == 1) {
-            return fail(RKNN_ERR_TARGET_PLATFORM_UNMATCH, "rknn_set_batch_core_num: " + ctx->model->platform +
+            return fail(RKNN_ERR_TARGET_PLATFORM_UNMATCH, "rknn_set_batch_core_num: " + ctx->model->soc +
                                                               " has a single NPU core");
         }
         if (core_num < 1 || core_num > cores) {
@@ -559,11 +561,11 @@ RKNN_EMU_EXPORT int rknn_set_core_mask(rknn_context context, rknn_core_mask core
         if (cores == 1) {
             // What librknnrt returns on single-core NPUs (rk3566/rk3568/rk3562).
             return fail(RKNN_ERR_TARGET_PLATFORM_UNMATCH,
-                        "rknn_set_core_mask: " + ctx->model->platform + " has a single NPU core");
+                        "rknn_set_core_mask: " + ctx->model->soc + " has a single NPU core");
         }
         if (!valid_core_mask(mask, cores)) {
             return fail(RKNN_ERR_FAIL, "rknn_set_core_mask: Not support core mask: " + std::to_string(mask) +
-                                           " on " + ctx->model->platform);
+                                           " on " + ctx->model->soc);
         }
         ctx->core_mask = mask;
         return RKNN_SUCC;
@@ -819,18 +821,6 @@ RKNN_EMU_EXPORT rknn_tensor_mem* rknn_create_mem_from_fd(rknn_context ctx, int32
         fields.size = size;
         fields.flags = RKNN_TENSOR_MEMORY_FLAGS_FROM_FD;
         return Mems::get().add(std::move(record), fields);
-    });
-}
-
-RKNN_EMU_EXPORT rknn_tensor_mem* rknn_create_mem_from_mb_blk(rknn_context ctx, void* mb_blk, int32_t offset) {
-    return guarded_mem(Api::create_mem_from_mb_blk, [&]() -> rknn_tensor_mem* {
-        (void)mb_blk;
-        (void)offset;
-        int code = 0;
-        if (!lookup(ctx, Api::create_mem_from_mb_blk) || fault_hit(Api::create_mem_from_mb_blk, code)) return nullptr;
-        // No real runtime exports it; there is no Rockchip MPI here either.
-        emu().log_error("rknn_create_mem_from_mb_blk: not supported (no Rockchip MPI buffers)");
-        return nullptr;
     });
 }
 

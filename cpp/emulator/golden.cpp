@@ -1,8 +1,14 @@
 #include "emulator/golden.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "emulator/tensor_codec.h"
 
@@ -84,7 +90,11 @@ std::vector<GoldenRecord> parse_golden(const uint8_t* data, size_t size) {
     const uint32_t n_inputs = c.u32();
     const uint32_t n_outputs = c.u32();
     const uint32_t n_records = c.u32();
-    c.u32();  // reserved
+    const uint32_t flags = c.u32();
+    if ((flags & ~kGoldenFlagFingerprint) != 0) {
+        throw GoldenError("unknown header flags " + std::to_string(flags) + " (known: 1 = model fingerprint)");
+    }
+    if (flags & kGoldenFlagFingerprint) c.take(32);  // the model's SHA-256: not needed to replay
     // Each tensor takes at least 20 bytes, which bounds the counts before allocating.
     const uint64_t per_record = (uint64_t(n_inputs) + n_outputs) * 20;
     if (n_inputs == 0 || n_outputs == 0 || per_record * n_records > c.remaining()) {
@@ -113,6 +123,118 @@ std::vector<GoldenRecord> read_golden_file(const std::string& path) {
     } catch (const GoldenError& e) {
         throw GoldenError(path + ": " + e.what());
     }
+}
+
+bool read_golden_fingerprint(const std::string& path, bool& has_fingerprint, Sha256Digest& fingerprint) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    char head[24 + 32];
+    f.read(head, sizeof head);
+    const std::streamsize got = f.gcount();
+    if (got < 24 || std::memcmp(head, "RKGOLD01", 8) != 0) return false;
+    uint32_t flags;
+    std::memcpy(&flags, head + 20, 4);
+    has_fingerprint = (flags & kGoldenFlagFingerprint) != 0;
+    if (has_fingerprint) {
+        if (got < static_cast<std::streamsize>(sizeof head)) return false;
+        std::memcpy(fingerprint.data(), head + 24, 32);
+    }
+    return true;
+}
+
+namespace {
+
+bool is_directory(const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The `*.golden` files of a directory, sorted by name.
+std::vector<std::string> goldens_in(const std::string& dir) {
+    std::vector<std::string> names;
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) return names;
+    while (const dirent* e = readdir(d)) {
+        const std::string name = e->d_name;
+        if (ends_with(name, ".golden")) names.push_back(name);
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) n = dir + "/" + n;
+    return names;
+}
+
+std::string directory_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+}  // namespace
+
+std::string find_golden(const std::string& model_path, const std::string& search_path,
+                        const std::function<Sha256Digest()>& fingerprint,
+                        const std::function<void(const std::string&)>& note) {
+    std::optional<Sha256Digest> model_digest;
+    const auto digest = [&]() -> const Sha256Digest& {
+        if (!model_digest) model_digest = fingerprint();
+        return *model_digest;
+    };
+    // A fingerprinted golden matching the model; fingerprint-less ones only beside it.
+    const auto matches = [&](const std::string& path, bool allow_unfingerprinted) {
+        bool has = false;
+        Sha256Digest fp{};
+        // An unreadable or malformed file beside the model is taken (and refused by the
+        // reader with the reason) rather than silently ignored.
+        if (!read_golden_fingerprint(path, has, fp)) return allow_unfingerprinted;
+        if (!has) {
+            if (!allow_unfingerprinted) note(path + ": no model fingerprint, skipped (only used beside its model)");
+            return allow_unfingerprinted;
+        }
+        if (fp == digest()) return true;
+        if (allow_unfingerprinted) note(path + ": fingerprint is another model's, skipped");
+        return false;
+    };
+    std::vector<std::string> tried;
+    if (!model_path.empty()) {
+        std::string sibling = model_path;
+        if (ends_with(sibling, ".rknn")) sibling.resize(sibling.size() - 5);
+        sibling += ".golden";
+        if (access(sibling.c_str(), R_OK) == 0) {
+            if (matches(sibling, true)) return sibling;
+            tried.push_back(sibling);
+        }
+        for (const std::string& path : goldens_in(directory_of(model_path))) {
+            if (std::find(tried.begin(), tried.end(), path) != tried.end()) continue;
+            bool has = false;
+            Sha256Digest fp{};
+            // Silent here: a directory of models holds many other models' goldens.
+            if (read_golden_fingerprint(path, has, fp) && has && fp == digest()) return path;
+        }
+    }
+    size_t start = 0;
+    while (start <= search_path.size()) {
+        size_t end = search_path.find(':', start);
+        if (end == std::string::npos) end = search_path.size();
+        const std::string entry = search_path.substr(start, end - start);
+        start = end + 1;
+        if (entry.empty()) continue;
+        if (is_directory(entry)) {
+            for (const std::string& path : goldens_in(entry)) {
+                bool has = false;
+                Sha256Digest fp{};
+                if (read_golden_fingerprint(path, has, fp) && has && fp == digest()) return path;
+            }
+        } else if (matches(entry, false)) {
+            return entry;
+        }
+    }
+    return {};
 }
 
 }  // namespace rknn_fast::emulator

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "abi/rknn_abi.h"
+#include "emulator/board.h"
 #include "emulator/golden.h"
 #include "emulator/state.h"
 
@@ -328,7 +329,8 @@ std::vector<float> decode_model(const TensorModel& t, const std::vector<uint8_t>
     return values;
 }
 
-std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size, const std::string& golden_path) {
+std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size, const std::string& golden_path,
+                                        const std::string& soc) {
     auto model = std::make_shared<Model>();
     model->desc = format::parse_rknn(data, size);
     Emulator::get().counters.model_parses.fetch_add(1);
@@ -344,7 +346,11 @@ std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size, const 
     if (model->platform.empty() && !model->desc.target_platforms.empty()) {
         model->platform = lower(model->desc.target_platforms[0]);
     }
-    model->npu_cores = platform_cores(model->platform);
+    model->soc = soc.empty() ? model->platform : soc;
+    if (!soc.empty() && !platform_runs_on(model->platform, soc)) {
+        throw PlatformMismatch("This rknn model is for " + model->platform + ", but current platform is " + soc);
+    }
+    model->npu_cores = platform_cores(model->soc);
     model->custom_string = json_string_value(model->desc.json, "custom_string");
 
     for (size_t i = 0; i < model->desc.inputs.size(); ++i) {

@@ -40,8 +40,9 @@ struct Model {
     format::ModelDesc desc;
     std::vector<TensorModel> inputs;
     std::vector<TensorModel> outputs;
-    std::string platform;  // lower case, e.g. "rk3588"
-    int npu_cores = 1;     // rk3588: 3, rk3576: 2, others: 1
+    std::string platform;  // lower case, e.g. "rk3588": what the model was converted for
+    std::string soc;       // the emulated board's SoC (board.h); the platform when none is set
+    int npu_cores = 1;     // of the SoC: rk3588: 3, rk3576: 2, others: 1
     size_t file_size = 0;
     std::string custom_string;
     std::string golden_path;
@@ -73,10 +74,11 @@ size_t layout_bytes(const std::vector<int64_t>& logical, const Layout& layout, i
 // Decodes model-domain bytes (logical order, the tensor's own encoding) to real values.
 std::vector<float> decode_model(const TensorModel& t, const std::vector<uint8_t>& bytes);
 
-// Parses a model and its golden set. `golden_path` empty = none. Throws
-// format::FormatError (bad model) or GoldenError (bad or mismatching golden set).
+// Parses a model and its golden set. `golden_path` empty = none. `soc` is the emulated
+// board ("" = the model's platform). Throws format::FormatError (bad model) or GoldenError
+// (bad or mismatching golden set).
 std::shared_ptr<const Model> load_model(const uint8_t* data, size_t size,
-                                        const std::string& golden_path);
+                                        const std::string& golden_path, const std::string& soc = "");
 
 // Number of NPU cores of a target platform name.
 int platform_cores(const std::string& platform);

@@ -14,7 +14,7 @@ const char* const kApiNames[kApiCount] = {
     "rknn_init", "rknn_dup_context", "rknn_destroy", "rknn_query", "rknn_inputs_set",
     "rknn_set_batch_core_num", "rknn_set_core_mask", "rknn_run", "rknn_wait", "rknn_outputs_get",
     "rknn_outputs_release", "rknn_create_mem_from_phys", "rknn_create_mem_from_fd",
-    "rknn_create_mem_from_mb_blk", "rknn_create_mem", "rknn_create_mem2", "rknn_destroy_mem",
+    "rknn_create_mem", "rknn_create_mem2", "rknn_destroy_mem",
     "rknn_set_weight_mem", "rknn_set_internal_mem", "rknn_set_io_mem", "rknn_set_input_shape",
     "rknn_set_input_shapes", "rknn_mem_sync"};
 

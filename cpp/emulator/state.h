@@ -14,8 +14,8 @@ namespace rknn_fast::emulator {
 // The API functions, for per-function call counts and faults.
 enum class Api : int {
     init, dup_context, destroy, query, inputs_set, set_batch_core_num, set_core_mask, run, wait,
-    outputs_get, outputs_release, create_mem_from_phys, create_mem_from_fd, create_mem_from_mb_blk,
-    create_mem, create_mem2, destroy_mem, set_weight_mem, set_internal_mem, set_io_mem,
+    outputs_get, outputs_release, create_mem_from_phys, create_mem_from_fd, create_mem, create_mem2,
+    destroy_mem, set_weight_mem, set_internal_mem, set_io_mem,
     set_input_shape, set_input_shapes, mem_sync, count_
 };
 constexpr int kApiCount = static_cast<int>(Api::count_);

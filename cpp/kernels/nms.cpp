@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cmath>
-#include <unordered_map>
 
 namespace rknn_fast::kernels {
 namespace {
@@ -15,27 +14,40 @@ struct Box {
 // Kept boxes of one class as structure of arrays, so that the overlap test against all of
 // them is a branch-free loop the compiler vectorizes.
 struct KeptSet {
-    std::vector<float> x1, y1, x2, y2, area;
+    // One allocation for the five arrays of up to `cap` boxes (reused for every class).
+    std::vector<float> buf;
+    float *x1 = nullptr, *y1 = nullptr, *x2 = nullptr, *y2 = nullptr, *area = nullptr;
+    size_t count = 0;
+    explicit KeptSet(size_t cap) : buf(5 * std::max<size_t>(cap, 1)) {
+        const size_t c = std::max<size_t>(cap, 1);
+        x1 = buf.data();
+        y1 = x1 + c;
+        x2 = y1 + c;
+        y2 = x2 + c;
+        area = y2 + c;
+    }
+    void clear() { count = 0; }
     void add(const Box& b) {
-        x1.push_back(b.x1);
-        y1.push_back(b.y1);
-        x2.push_back(b.x2);
-        y2.push_back(b.y2);
-        area.push_back(b.area);
+        x1[count] = b.x1;
+        y1[count] = b.y1;
+        x2[count] = b.x2;
+        y2[count] = b.y2;
+        area[count] = b.area;
+        ++count;
     }
     // True when IoU(kept, b) > thr for some kept box, thr >= 0. Clamping the overlap
     // extents at 0 gives inter = 0 for disjoint boxes, so IoU is 0 (or 0/0 = NaN for two
     // empty boxes), which never exceeds a non-negative threshold: the same decisions as
     // "IoU = 0 unless the boxes overlap", computed branch-free so the loop vectorizes.
     bool suppresses(const Box& b, float one, float thr) const {
-        const size_t m = x1.size();
+        const size_t m = count;
         if (thr < 0.0f) return m > 0;  // every IoU (>= 0) exceeds a negative threshold
-        const float* __restrict kx1 = x1.data();
-        const float* __restrict ky1 = y1.data();
-        const float* __restrict kx2 = x2.data();
-        const float* __restrict ky2 = y2.data();
-        const float* __restrict ka = area.data();
-        constexpr size_t kChunk = 64;  // early exit between chunks
+        const float* __restrict kx1 = x1;
+        const float* __restrict ky1 = y1;
+        const float* __restrict kx2 = x2;
+        const float* __restrict ky2 = y2;
+        const float* __restrict ka = area;
+        constexpr size_t kChunk = 16;  // early exit between chunks
         for (size_t s = 0; s < m; s += kChunk) {
             const size_t e = std::min(m, s + kChunk);
             int hit = 0;
@@ -87,25 +99,38 @@ void nms(const float* boxes, const float* scores, const int32_t* class_ids, int6
 
     const int64_t max_det = params.max_detections > 0 ? params.max_detections : n;
     // Greedy NMS is equivalent to: keep a box iff no previously kept box of its class
-    // overlaps it by more than the threshold. Kept boxes are grouped per class.
-    std::vector<KeptSet> sets;
-    std::unordered_map<int32_t, size_t> set_of_class;
-    for (const int64_t i : order) {
-        const float* b = boxes + 4 * i;
-        const Box cur{b[0], b[1], b[2], b[3],
-                      std::max(0.0f, b[2] - b[0] + one) * std::max(0.0f, b[3] - b[1] + one)};
-        const int32_t c = class_ids ? class_ids[i] : 0;
-        auto it = set_of_class.find(c);
-        if (it == set_of_class.end()) {
-            it = set_of_class.emplace(c, sets.size()).first;
-            sets.emplace_back();
-        }
-        KeptSet& kept = sets[it->second];
-        if (kept.suppresses(cur, one, params.iou_threshold)) continue;
-        kept.add(cur);
-        keep.push_back(i);
-        if (static_cast<int64_t>(keep.size()) >= max_det) break;
+    // overlaps it by more than the threshold. Classes never interact, so each class is run on
+    // its own (candidates grouped by class, each group in score order) with one preallocated
+    // kept set reused for every class; the kept boxes are then put back in score order and
+    // cut at max_detections: the same boxes in the same order as one pass over all classes.
+    if (class_ids) {
+        std::sort(order.begin(), order.end(), [class_ids, &by_score](int64_t a, int64_t b) {
+            return class_ids[a] < class_ids[b] || (class_ids[a] == class_ids[b] && by_score(a, b));
+        });
     }
+    const size_t m = order.size();
+    KeptSet kept(m);
+    keep.reserve(m);
+    for (size_t s = 0; s < m;) {
+        size_t e = s + 1;
+        if (class_ids)
+            while (e < m && class_ids[order[e]] == class_ids[order[s]]) ++e;
+        else
+            e = m;
+        kept.clear();
+        for (size_t u = s; u < e; ++u) {
+            const int64_t i = order[u];
+            const float* b = boxes + 4 * i;
+            const Box cur{b[0], b[1], b[2], b[3],
+                          std::max(0.0f, b[2] - b[0] + one) * std::max(0.0f, b[3] - b[1] + one)};
+            if (kept.suppresses(cur, one, params.iou_threshold)) continue;
+            kept.add(cur);
+            keep.push_back(i);
+        }
+        s = e;
+    }
+    if (class_ids) std::sort(keep.begin(), keep.end(), by_score);
+    if (static_cast<int64_t>(keep.size()) > max_det) keep.resize(static_cast<size_t>(max_det));
 }
 
 void weighted_nms(const float* boxes, const float* scores, const float* extra, int64_t n_extra,

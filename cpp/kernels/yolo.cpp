@@ -1,5 +1,7 @@
 #include "kernels/yolo.h"
 
+#include "kernels/simd_scan.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -204,6 +206,55 @@ void argmax_planes(const TensorView& v, int64_t c0, int64_t n, typename Elem<T>:
     using E = Elem<T>;
     const T* p = static_cast<const T*>(v.data);
     const int64_t h = v.height, w = v.width;
+    cells.clear();
+    best_out.clear();
+    cls_out.clear();
+    if constexpr (std::is_same_v<T, int8_t>) {
+        // int8 planes: running maximum and threshold scan in int8 lanes (simd_scan.h), the
+        // class index only for the cells that pass. Same result as the generic loop below.
+        const bool planar = v.c2 == 1 && v.stride_w == 1 && v.stride_h == w;
+        const bool blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 && v.stride_h == w * v.c2 &&
+                            v.stride_c1 >= h * w * v.c2;
+        if (planar || blocks) {
+            const int64_t hw = h * w;
+            // Per-thread scratch, reused from call to call (no allocation per frame).
+            static thread_local std::vector<int8_t> best8;
+            best8.assign(static_cast<size_t>(hw), std::numeric_limits<int8_t>::min());
+            if (planar) {
+                max_planes_i8(p + c0 * v.stride_c1, v.stride_c1, n, best8.data(), hw);
+            } else {
+                const int64_t c2 = v.c2, first = c0 / c2, full = n / c2, rem = n % c2;
+                static thread_local std::vector<int8_t> acc;
+                acc.assign(static_cast<size_t>(hw * c2), std::numeric_limits<int8_t>::min());
+                max_planes_i8(p + first * v.stride_c1, v.stride_c1, full, acc.data(), hw * c2);
+                if (rem) {
+                    const int8_t* blk = p + (first + full) * v.stride_c1;
+                    for (int64_t cell = 0; cell < hw; ++cell)
+                        for (int64_t k = 0; k < rem; ++k) {
+                            int8_t& dst = acc[static_cast<size_t>(cell * c2 + k)];
+                            dst = blk[cell * c2 + k] > dst ? blk[cell * c2 + k] : dst;
+                        }
+                }
+                for (int64_t cell = 0; cell < hw; ++cell) {
+                    int8_t m = std::numeric_limits<int8_t>::min();
+                    for (int64_t k = 0; k < c2; ++k) m = std::max(m, acc[static_cast<size_t>(cell * c2 + k)]);
+                    best8[static_cast<size_t>(cell)] = m;
+                }
+            }
+            cells.reserve(static_cast<size_t>(hw));
+            scan_ge_i8(best8.data(), hw, thr, 0, cells);
+            for (const int64_t i : cells) {
+                const int8_t b = best8[static_cast<size_t>(i)];
+                int64_t found = -1;
+                for_channels(v, c0, n, (i / w) * v.stride_h + (i % w) * v.stride_w, [&](int64_t k, int64_t off) {
+                    if (found < 0 && p[off] == b) found = k;
+                });
+                best_out.push_back(b);
+                cls_out.push_back(static_cast<int32_t>(found));
+            }
+            return;
+        }
+    }
     std::vector<typename E::Key> best(static_cast<size_t>(h * w), E::lowest());
     const bool dense_blocks = v.c2 > 1 && c0 % v.c2 == 0 && v.stride_w == v.c2 &&
                               v.stride_h == w * v.c2 && v.stride_c1 >= h * w * v.c2;
@@ -241,8 +292,10 @@ struct LazyExpTable {
     const TensorView* view;
     bool built = false;
     DflExpTable table;
+    const DflExpTable* prebuilt = nullptr;
     const DflExpTable* get() {
         if (view->dtype != DType::Int8 && view->dtype != DType::UInt8) return nullptr;
+        if (prebuilt) return prebuilt;
         if (!built) {
             table.build(view->scale);
             built = true;
@@ -256,11 +309,13 @@ void push_v8_box(const YoloV8Branch& br, const YoloV8Params& prm, LazyExpTable& 
                  Candidates& out) {
     const int64_t r = prm.reg_max;
     const DflExpTable* t = lut.get();
-    auto side = [&](int64_t k) {
-        return t ? dfl_expectation_quantized(br.box, *t, k * r, y, x, r)
-                 : dfl_expectation(br.box, k * r, y, x, r);
-    };
-    const float dl = side(0), dt = side(1), dr = side(2), db = side(3);
+    float d[4];
+    if (t) {
+        dfl_expectation_quantized4(br.box, *t, y, x, r, d);
+    } else {
+        for (int64_t k = 0; k < 4; ++k) d[k] = dfl_expectation(br.box, k * r, y, x, r);
+    }
+    const float dl = d[0], dt = d[1], dr = d[2], db = d[3];
     const float cx = static_cast<float>(x) + 0.5f;
     const float cy = static_cast<float>(y) + 0.5f;
     const float x1 = (cx - dl) * sx, y1 = (cy - dt) * sy;
@@ -337,6 +392,62 @@ float dfl_expectation_quantized(const TensorView& view, const DflExpTable& table
     return acc / sum;
 }
 
+void dfl_expectation_quantized4(const TensorView& view, const DflExpTable& table, int64_t y, int64_t x,
+                                int64_t reg_max, float* out) {
+    // The four sides at once: the same operations in the same order per side as
+    // dfl_expectation_quantized (bit-identical), but four independent dependency chains.
+    const int64_t n = std::min<int64_t>(reg_max, 64);
+    int32_t q[4][64];
+    int32_t m[4];
+    const bool is_signed = view.dtype == DType::Int8;
+    const int64_t cell = y * view.stride_h + x * view.stride_w;
+    for (int64_t k = 0; k < 4; ++k) {
+        int32_t mk = std::numeric_limits<int32_t>::min();
+        int32_t* qk = q[k];
+        if (view.c2 == 1) {
+            const int64_t base = k * reg_max * view.stride_c1 + cell;
+            if (is_signed && n == 16) {  // the usual reg_max: fixed trip count, max on the fly
+                const int8_t* p = static_cast<const int8_t*>(view.data) + base;
+                const int64_t st = view.stride_c1;
+                for (int b = 0; b < 16; ++b) {
+                    const int32_t v = p[b * st];
+                    qk[b] = v;
+                    mk = v > mk ? v : mk;
+                }
+                m[k] = mk;
+                continue;
+            }
+            if (is_signed) {
+                const int8_t* p = static_cast<const int8_t*>(view.data) + base;
+                for (int64_t b = 0; b < n; ++b) qk[b] = p[b * view.stride_c1];
+            } else {
+                const uint8_t* p = static_cast<const uint8_t*>(view.data) + base;
+                for (int64_t b = 0; b < n; ++b) qk[b] = p[b * view.stride_c1];
+            }
+        } else {
+            for_channels(view, k * reg_max, n, cell, [&](int64_t b, int64_t off) {
+                qk[b] = is_signed ? static_cast<const int8_t*>(view.data)[off]
+                                  : static_cast<const uint8_t*>(view.data)[off];
+            });
+        }
+        for (int64_t b = 0; b < n; ++b) mk = std::max(mk, qk[b]);
+        m[k] = mk;
+    }
+    // One lane per side (GCC/Clang vector extension: SSE2, NEON or scalar code): lane k does
+    // exactly the scalar operations of side k, in the same order.
+    typedef float v4f __attribute__((vector_size(16)));
+    v4f sum = {0.0f, 0.0f, 0.0f, 0.0f}, acc = {0.0f, 0.0f, 0.0f, 0.0f};
+    const float* wt = table.weight;
+    for (int64_t b = 0; b < n; ++b) {
+        const float fb = static_cast<float>(b);
+        const v4f e = {wt[m[0] - q[0][b]], wt[m[1] - q[1][b]], wt[m[2] - q[2][b]], wt[m[3] - q[3][b]]};
+        const v4f vb = {fb, fb, fb, fb};
+        sum += e;
+        acc += e * vb;
+    }
+    for (int k = 0; k < 4; ++k) out[k] = acc[k] / sum[k];
+}
+
 void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV8Params& prm,
                    Candidates& out) {
     const float thr = score_domain_threshold(prm.conf, prm.scores);
@@ -346,7 +457,7 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
         const int64_t h = br.cls.height, w = br.cls.width, nc = br.cls.channels;
         const float sx = prm.input_w / static_cast<float>(w);
         const float sy = prm.input_h / static_cast<float>(h);
-        LazyExpTable lut{&br.box, false, {}};
+        LazyExpTable lut{&br.box, false, {}, br.box_table};
         with_dtype(br.cls.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
             const auto kthr = key_threshold<T>(thr, br.cls);
@@ -362,16 +473,45 @@ void decode_yolov8(const YoloV8Branch* branches, int64_t n_branches, const YoloV
                     using S = typename decltype(stag)::type;
                     const auto sthr = key_threshold<S>(prm.conf, br.score_sum);
                     const S* ps = static_cast<const S*>(br.score_sum.data);
-                    for (int64_t y = 0; y < h; ++y) {
-                        for (int64_t x = 0; x < w; ++x) {
-                            const auto sv =
-                                Elem<S>::key(ps[y * br.score_sum.stride_h + x * br.score_sum.stride_w]);
-                            if (!(sv >= sthr)) continue;
-                            int64_t c;
-                            const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
-                            if (c < 0 || !(best >= kthr)) continue;
-                            emit(y, x, best, c);
+                    const TensorView& ssv = br.score_sum;
+                    const auto gate_key = [&](int64_t i) {
+                        return Elem<S>::key(ps[(i / w) * ssv.stride_h + (i % w) * ssv.stride_w]);
+                    };
+                    // Cells passing the gate, in increasing order (int8 planes: SIMD scan).
+                    static thread_local std::vector<int64_t> pass;  // per-thread scratch
+                    pass.clear();
+                    pass.reserve(static_cast<size_t>(h * w));
+                    bool scanned = false;
+                    if constexpr (std::is_same_v<S, int8_t>) {
+                        if (ssv.stride_w == 1 && ssv.stride_h == w) {
+                            scan_ge_i8(ps, h * w, sthr, 0, pass);
+                            scanned = true;
                         }
+                    }
+                    if (!scanned)
+                        for (int64_t i = 0; i < h * w; ++i)
+                            if (gate_key(i) >= sthr) pass.push_back(i);
+                    if (static_cast<int64_t>(pass.size()) * 16 > h * w) {
+                        // Many cells pass the gate (real heads: the background's class
+                        // probabilities add up): a vectorized class maximum over whole planes
+                        // beats one class vector per cell. The gate is then applied to the
+                        // cells the maximum selects: the same candidates in the same order.
+                        static thread_local std::vector<int64_t> cells;  // per-thread scratch
+                        static thread_local std::vector<typename Elem<T>::Key> best;
+                        static thread_local std::vector<int32_t> best_c;
+                        argmax_planes<T>(br.cls, 0, nc, kthr, cells, best, best_c);
+                        for (size_t u = 0; u < cells.size(); ++u) {
+                            if (!(gate_key(cells[u]) >= sthr)) continue;
+                            emit(cells[u] / w, cells[u] % w, best[u], best_c[u]);
+                        }
+                        return;
+                    }
+                    for (const int64_t i : pass) {
+                        const int64_t y = i / w, x = i % w;
+                        int64_t c;
+                        const auto best = argmax_cell<T>(br.cls, 0, nc, y, x, c);
+                        if (c < 0 || !(best >= kthr)) continue;
+                        emit(y, x, best, c);
                     }
                 });
             } else {
@@ -440,10 +580,22 @@ void decode_yolov5(const TensorView* branches, int64_t n_branches, const YoloV5P
                 const float aw = prm.anchors[(bi * na + a) * 2];
                 const float ah = prm.anchors[(bi * na + a) * 2 + 1];
                 const int64_t obj_base = v.offset(c0 + 4, 0, 0);
-                for (int64_t y = 0; y < h; ++y) {
-                    for (int64_t x = 0; x < w; ++x) {
+                std::vector<int64_t> gate;  // cells with obj >= conf (int8 planes: SIMD scan)
+                bool scanned = false;
+                if constexpr (std::is_same_v<T, int8_t>) {
+                    if (v.stride_w == 1 && v.stride_h == w) {
+                        scan_ge_i8(p + obj_base, h * w, kthr, 0, gate);
+                        scanned = true;
+                    }
+                }
+                if (!scanned)
+                    for (int64_t i = 0; i < h * w; ++i)
+                        if (E::key(p[obj_base + (i / w) * v.stride_h + (i % w) * v.stride_w]) >= kthr)
+                            gate.push_back(i);
+                for (const int64_t cell : gate) {
+                    {
+                        const int64_t y = cell / w, x = cell % w;
                         const auto obj_k = E::key(p[obj_base + y * v.stride_h + x * v.stride_w]);
-                        if (!(obj_k >= kthr)) continue;  // obj >= conf is necessary
                         int64_t c;
                         const auto best = argmax_cell<T>(v, c0 + 5, nc, y, x, c);
                         if (c < 0) continue;
@@ -493,7 +645,13 @@ void decode_yolox(const TensorView& v, const YoloXParams& prm, Candidates& out) 
             gh = static_cast<int64_t>(prm.input_h / s);
         };
         if (prm.grid_decode && n_strides > 0) level_dims(0);
-        for (int64_t i = 0; i < n; ++i) {
+        // Objectness gate first: one tight strided pass, then the (few) anchors that pass,
+        // in increasing order (the level walk below only moves forward).
+        std::vector<int64_t> gate;
+        gate.reserve(256);
+        for (int64_t i = 0; i < n; ++i)
+            if (E::key(p[obj_base + i * v.stride_w]) >= kthr) gate.push_back(i);
+        for (const int64_t i : gate) {
             if (prm.grid_decode) {
                 while (level < n_strides && i >= level_start + gw * gh) {
                     level_start += gw * gh;

@@ -74,6 +74,10 @@ struct DflExpTable {
 // dfl_expectation for an int8/uint8 view using its table (same result to float rounding).
 float dfl_expectation_quantized(const TensorView& view, const DflExpTable& table, int64_t base_c,
                                 int64_t y, int64_t x, int64_t reg_max);
+// The four sides (l, t, r, b at channels 0, reg_max, 2*reg_max, 3*reg_max) of a cell at once:
+// out[k] is bit-identical to dfl_expectation_quantized(view, table, k * reg_max, y, x, reg_max).
+void dfl_expectation_quantized4(const TensorView& view, const DflExpTable& table, int64_t y, int64_t x,
+                                int64_t reg_max, float* out);
 
 // ---------------------------------------------------------------------------------------
 // YOLOv8 / YOLO11 model-zoo split head (spec §2): per branch box (1, 4*reg_max, H, W),
@@ -83,6 +87,9 @@ struct YoloV8Branch {
     TensorView cls;
     TensorView score_sum;  // ignored when has_score_sum is false
     bool has_score_sum = false;
+    // Optional prebuilt exp table of an int8/uint8 box tensor (DflExpTable::build(box.scale));
+    // null: built on first use in the call.
+    const DflExpTable* box_table = nullptr;
 };
 
 struct YoloV8Params {

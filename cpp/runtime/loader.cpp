@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +57,29 @@ void load_symbol(void* handle, const char* name, Fn& out) {
     out = reinterpret_cast<Fn>(sym);
 }
 
+// Edit distance (insertions, deletions, substitutions) between two short strings.
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == b[j - 1];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// " Did you mean 'emulator'?" for a runtime name that is a near miss of it (not a path).
+std::string emulator_typo_hint(const std::string& value) {
+    if (value.find('/') != std::string::npos || value.size() > 16) return {};
+    return edit_distance(value, "emulator") <= 3 ? "\nDid you mean 'emulator'?" : std::string();
+}
+
 }  // namespace
 
 Library::Library(void* handle, std::string path, bool is_emulator)
@@ -105,7 +130,7 @@ void Library::resolve() {
         if (!r.second) missing += std::string(missing.empty() ? "" : ", ") + r.first;
     }
     if (!missing.empty()) {
-        throw LoadError(path_ + " is not a usable librknnrt (>= 1.4.0): missing " + missing +
+        throw LoadError(path_ + " is not a usable librknnrt (>= 1.3.0): missing " + missing +
                         ". " + install_hint());
     }
 
@@ -192,8 +217,10 @@ std::shared_ptr<const Library> Library::open(const std::string& explicit_path,
         return lib;
     }
     if (explicit_choice) {
-        throw LoadError("could not load the runtime chosen by " + candidates.front().why + ":" +
-                        errors + "\n" + install_hint());
+        const Candidate& c = candidates.front();
+        throw LoadError("could not load the runtime chosen by " + c.why + ":" + errors +
+                        (c.is_emulator ? std::string() : emulator_typo_hint(c.name)) + "\n" +
+                        install_hint());
     }
     throw LoadError(std::string("librknnrt not found:") + errors + "\n" + install_hint());
 }

@@ -6,8 +6,10 @@
 //   3. "librknnrt.so" through the dynamic linker (LD_LIBRARY_PATH, ld.so.cache);
 //   4. /usr/lib/librknnrt.so.
 // An explicit choice (1 or 2) that fails is an error: there is no silent fallback to
-// another runtime. Functions every runtime since 1.4.0 exports are required; newer ones
-// (and the two the RV1106 mini runtime omits) are optional and left null when absent.
+// another runtime. The 16 functions every librknnrt since 1.3.0 exports are required (1.3.0
+// renamed rknn_destory_mem to rknn_destroy_mem, so 1.2.0 and older do not load); newer ones
+// (and the two the RV1106 mini runtime omits) are optional, left null when absent and
+// reported by Model.runtime_functions.
 #pragma once
 
 #include <memory>
@@ -53,7 +55,7 @@ class Library {
     // Throws NotSupportedError when the function is absent (present == false).
     void require(bool present, const char* name, const char* since, const char* feature) const;
 
-    // Required (present in every runtime since 1.4.0).
+    // Required (present in every runtime since 1.3.0).
     rknn_init_fn init = nullptr;
     rknn_destroy_fn destroy = nullptr;
     rknn_query_fn query = nullptr;

@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from .pipeline import ImagePipeline, ModelSource
-from .postprocess.detection import (decode, decode_yolov5, decode_yolov8, decode_yolov8_flat,
-                                   decode_yolox, detect_head_from_shapes)
+from .postprocess.decoder import Decoder
+from .postprocess.detection import decode_yolov5, decode_yolov8, decode_yolov8_flat, decode_yolox, detect_head_from_shapes
 from .results import Detections, LetterboxTransform
 
 _HEADS = ("auto", "yolov8", "flat", "yolov5", "yolox")
@@ -66,18 +66,24 @@ class Detector(ImagePipeline):
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections, self.class_agnostic = int(max_detections), bool(class_agnostic)
         self.decode_kwargs = dict(decode_kwargs)
+        with self._closing_on_error():  # prepared once: a frame only checks the arrays in C++
+            self._decoder = Decoder(self.model.outputs, self.head, names=self.names, **self._decode_args())
 
     def __call__(self, image: np.ndarray) -> Detections:
         """Detect objects in a uint8 (h, w, 3) frame; boxes in the frame's pixels."""
         return self._process(image, self._decode)
 
-    def _decode(self, outs: List[np.ndarray], t: LetterboxTransform) -> Detections:
+    def _decode_args(self) -> Dict[str, Any]:
         kw = dict(self.decode_kwargs)
         if self.head != "flat":  # the flat head's boxes are pixels already
             kw.setdefault("input_size", self.input_size)
-        return decode(self._nchw_or_native(outs), self.model.outputs, head=self.head, conf=self.conf, iou=self.iou,
-                      max_detections=self.max_detections, class_agnostic=self.class_agnostic,
-                      transform=t, names=self.names, **kw)
+        return dict(conf=self.conf, iou=self.iou, max_detections=self.max_detections,
+                    class_agnostic=self.class_agnostic, **kw)
+
+    def _decode(self, outs: List[np.ndarray], t: LetterboxTransform) -> Detections:
+        if getattr(self.model, "_output_layout", None) == "nhwc":  # the decoders read NCHW or NC1HWC2
+            outs = self._nchw_or_native(outs)
+        return self._decoder(outs, t)
 
     def _repr_fields(self) -> str:
         return f"head={self.head!r}, conf={self.conf}, iou={self.iou}"

@@ -2,7 +2,8 @@
 
 The format is specified in ``docs/golden-format.md``. In short, little endian::
 
-    magic "RKGOLD01" | n_inputs u32 | n_outputs u32 | n_records u32 | reserved u32 (0)
+    magic "RKGOLD01" | n_inputs u32 | n_outputs u32 | n_records u32 | flags u32
+    [model SHA-256, 32 bytes, when flags bit 0 is set]
     n_records x (n_inputs tensors, then n_outputs tensors)
 
     tensor: type u32 | fmt u32 | n_dims u32 | dims u32 x n_dims | n_bytes u64 | data
@@ -10,7 +11,9 @@ The format is specified in ``docs/golden-format.md``. In short, little endian::
 ``type`` is the ``rknn_tensor_type`` value (0 float32, 1 float16, 2 int8, 3 uint8, 4 int16,
 5 uint16, 6 int32, 7 uint32, 8 int64, 9 bool, 10 int4) and ``fmt`` the ``rknn_tensor_format``
 value (0 NCHW, 1 NHWC, 2 NC1HWC2, 3 UNDEFINED). Image inputs are stored as fed to the runtime
-(uint8, NHWC); outputs as float32 in the model's logical layout (NCHW for 4-D).
+(uint8, NHWC); outputs as float32 in the model's logical layout (NCHW for 4-D). The
+fingerprint (the SHA-256 of the model file) lets the emulator find the set of a model given
+as bytes (``RKNN_EMU_GOLDEN_PATH``).
 
 This module is pure numpy and has no package-relative imports on purpose: the fixture tool
 (``tools/make_fixtures.py``) loads it by file path in an environment without ``rknn_fast``.
@@ -18,10 +21,11 @@ This module is pure numpy and has no package-relative imports on purpose: the fi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Dict, List, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -49,6 +53,11 @@ FORMATS = {0: "NCHW", 1: "NHWC", 2: "NC1HWC2", 3: "UNDEFINED"}
 _FORMAT_BY_NAME = {v: k for k, v in FORMATS.items()}
 
 _HEADER = struct.Struct("<8sIIII")
+#: Header flag bit 0: the model's SHA-256 (32 bytes) follows the header.
+FLAG_FINGERPRINT = 1
+FINGERPRINT_SIZE = 32
+
+ModelSource = Union[str, os.PathLike, bytes, bytearray, memoryview]
 _TENSOR_HEAD = struct.Struct("<III")
 _U64 = struct.Struct("<Q")
 
@@ -121,14 +130,52 @@ def _as_golden_tensor(t: TensorLike, is_input: bool, where: str) -> GoldenTensor
     return GoldenTensor(np.ascontiguousarray(arr), fmt)
 
 
-def write_golden(path: Union[str, os.PathLike], records: Sequence[Record]) -> None:
+def model_fingerprint(model: ModelSource) -> bytes:
+    """The SHA-256 (32 bytes) of a model file, given as a path or as the file's bytes."""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        if len(model) == 0:
+            raise ValueError("expected the model's bytes, got an empty buffer")
+        return hashlib.sha256(model).digest()
+    if isinstance(model, (str, os.PathLike)):
+        h = hashlib.sha256()
+        with open(model, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.digest()
+    raise TypeError(f"expected a model path or bytes, got {type(model).__name__}")
+
+
+def golden_fingerprint(source: Union[str, os.PathLike, bytes, bytearray]) -> Optional[bytes]:
+    """The model fingerprint recorded in a golden set (path or bytes), or None if it has none."""
+    if isinstance(source, (bytes, bytearray)):
+        head, origin = bytes(source[:_HEADER.size + FINGERPRINT_SIZE]), "<bytes>"
+    elif isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            head = f.read(_HEADER.size + FINGERPRINT_SIZE)
+        origin = os.fspath(source)
+    else:
+        raise TypeError(f"expected a path or bytes, got {type(source).__name__}")
+    r = _Reader(head, origin)
+    _, flags = _read_header(r)
+    return bytes(r.take(FINGERPRINT_SIZE, "model fingerprint")) if flags & FLAG_FINGERPRINT else None
+
+
+def write_golden(
+    path: Union[str, os.PathLike], records: Sequence[Record], model: Optional[ModelSource] = None
+) -> None:
     """Write ``records`` to ``path`` as a golden set.
 
     ``records`` is a sequence of ``(inputs, outputs)``; each tensor is a numpy array (format
     defaults: a 4-D uint8 input is NHWC, any other 4-D tensor NCHW, other ranks UNDEFINED),
     an ``(array, fmt)`` pair (fmt as int or name) or a :class:`GoldenTensor`. Every record must
     have the same number of inputs and of outputs. Data is written little endian, C order.
+
+    ``model`` (the model file's path or bytes): when given, its SHA-256 is recorded so that the
+    emulator finds this set for the model wherever it lies (``RKNN_EMU_GOLDEN_PATH``) and for
+    models given as bytes; without it the set is only found as ``<model>.golden`` beside a
+    model opened by path (docs/golden-format.md).
     """
+    fingerprint = model_fingerprint(model) if model is not None else None
     if isinstance(records, (np.ndarray, str, bytes)):
         raise TypeError(f"expected a sequence of (inputs, outputs), got {type(records).__name__}")
     records = list(records)
@@ -156,7 +203,9 @@ def write_golden(path: Union[str, os.PathLike], records: Sequence[Record]) -> No
         prepared.append((ins_t, outs_t))
     assert counts is not None
     with open(path, "wb") as f:
-        f.write(_HEADER.pack(MAGIC, counts[0], counts[1], len(prepared), 0))
+        f.write(_HEADER.pack(MAGIC, counts[0], counts[1], len(prepared), FLAG_FINGERPRINT if fingerprint else 0))
+        if fingerprint is not None:
+            f.write(fingerprint)
         for ins_t, outs_t in prepared:
             for t in ins_t + outs_t:
                 _write_tensor(f, t)
@@ -170,6 +219,15 @@ def _write_tensor(f: BinaryIO, t: GoldenTensor) -> None:
     f.write(struct.pack(f"<{arr.ndim}I", *arr.shape))
     f.write(_U64.pack(arr.nbytes))
     f.write(arr.tobytes(order="C"))
+
+
+def _read_header(r: "_Reader") -> Tuple[Tuple[int, int, int], int]:
+    magic, n_in, n_out, n_rec, flags = _HEADER.unpack(r.take(_HEADER.size, "header"))
+    if magic != MAGIC:
+        raise ValueError(f"{r.origin}: not a golden set: expected magic {MAGIC!r}, got {magic!r}")
+    if flags & ~FLAG_FINGERPRINT:
+        raise ValueError(f"{r.origin}: expected header flags 0 or {FLAG_FINGERPRINT} (model fingerprint), got {flags}")
+    return (n_in, n_out, n_rec), flags
 
 
 class _Reader:
@@ -225,11 +283,9 @@ def read_golden_tensors(
     else:
         raise TypeError(f"expected a path or bytes, got {type(source).__name__}")
     r = _Reader(buf, origin)
-    magic, n_in, n_out, n_rec, reserved = _HEADER.unpack(r.take(_HEADER.size, "header"))
-    if magic != MAGIC:
-        raise ValueError(f"{origin}: not a golden set: expected magic {MAGIC!r}, got {magic!r}")
-    if reserved != 0:
-        raise ValueError(f"{origin}: expected reserved header field 0, got {reserved}")
+    (n_in, n_out, n_rec), flags = _read_header(r)
+    if flags & FLAG_FINGERPRINT:
+        r.take(FINGERPRINT_SIZE, "model fingerprint")
     if n_in == 0 or n_out == 0:
         raise ValueError(f"{origin}: expected at least one input and one output, got {n_in} and {n_out}")
     # Each tensor takes at least 24 bytes: refuse absurd counts before looping over them.

@@ -12,6 +12,11 @@ Underneath, all queries are done once at ``init_runtime`` and every call is one
 
 The runtime is found like :class:`Model` does (``RKNN_FAST_RUNTIME``, then librknnrt.so,
 then /usr/lib/librknnrt.so); ``RKNNLite(runtime=...)`` picks one explicitly.
+
+Where Rockchip's RKNNLite is lenient, so is this one: a bare array given to ``inference`` is
+taken as a one-element list (with a warning), and ``init_runtime(target=...)`` accepts a
+target naming this board's SoC or the model's platform (case-insensitive). A model loaded by
+path is handed to the runtime by path, so the emulator replays the golden set beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from typing import Any, Callable, List, Optional, Sequence, TypeVar, Union
 
 import numpy as np
@@ -26,6 +32,29 @@ import numpy as np
 from .model import Model, _file_summary
 
 _log = logging.getLogger("rknn_fast.lite")
+
+_DEVICE_TREE_COMPATIBLE = "/proc/device-tree/compatible"
+
+
+def _board_soc() -> Optional[str]:
+    """This board's SoC in lower case (``"rk3588"``), or None when it cannot be told.
+
+    ``RKNN_EMU_SOC`` first (the SoC the emulator pretends to be), then the first
+    ``rockchip,rkNNNN`` entry of the device tree's compatible list.
+    """
+    env = os.environ.get("RKNN_EMU_SOC", "").strip().lower()
+    if env:
+        return "rk3588" if env == "rk3588s" else env
+    try:
+        with open(_DEVICE_TREE_COMPATIBLE, "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return None
+    for entry in entries:
+        m = re.match(rb"rockchip,(rk\d+)", entry.strip().lower())
+        if m:
+            return m.group(1).decode()
+    return None
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,6 +95,7 @@ class RKNNLite:
         self._strict = bool(strict)
         self._runtime = runtime
         self._model_bytes: Optional[bytes] = None
+        self._model_path: Optional[str] = None
         self._model: Optional[Model] = None
         self._frame_id = 0
         self._verbose = bool(verbose)
@@ -93,26 +123,44 @@ class RKNNLite:
             raise FileNotFoundError(f"model file {path!r} does not exist")
         with open(path, "rb") as f:
             self._model_bytes = f.read()
+        self._model_path = os.fspath(path)
         self._logger.debug("loaded %s (%d bytes)", path, len(self._model_bytes))
         return 0
 
     @_never_raises(-1)
     def init_runtime(self, target: Optional[str] = None, device_id: Optional[str] = None, async_mode: bool = False,
                      core_mask: int = NPU_CORE_AUTO) -> int:
-        """Creates the runtime context. -1 if no model is loaded or the runtime fails."""
+        """Creates the runtime context. -1 if no model is loaded or the runtime fails.
+
+        ``target``: None, or the name of this board's SoC or of the model's platform (any
+        case, e.g. ``"RK3588"``); anything else returns -1 with the reason logged (this
+        runtime runs on the board only). ``device_id`` (adb devices) is not supported.
+        """
         if self._model_bytes is None:
             raise ValueError("no model loaded: call load_rknn() first")
-        if target is not None or device_id is not None:
-            raise ValueError("off-board targets (target/device_id) are not supported; run on the board")
-        self._release_model()
+        if device_id is not None:
+            raise ValueError("device_id (off-board adb devices) is not supported; run on the board")
         summary = _file_summary(self._model_bytes)
-        platform = (summary or {}).get("target_platform") or None
+        platform = ((summary or {}).get("target_platform") or "").lower() or None
+        if target is not None:
+            board = _board_soc()
+            if not isinstance(target, str) or target.strip().lower() not in {board, platform} - {None}:
+                self._logger.error(
+                    "init_runtime: target %r is neither this board's SoC (%s) nor the model's platform (%s); "
+                    "rknn_fast runs models on the board itself", target, board or "unknown", platform or "unknown")
+                return -1
+        self._release_model()
         mask = int(core_mask)
-        if platform == "rk3576" and mask in (self.NPU_CORE_0_1_2, self.NPU_CORE_2):
+        if (_board_soc() or platform) == "rk3576" and mask in (self.NPU_CORE_0_1_2, self.NPU_CORE_2):
             new = self.NPU_CORE_0_1 if mask == self.NPU_CORE_0_1_2 else self.NPU_CORE_0
             self._logger.warning("rk3576 has two NPU cores: core_mask %d mapped to %d", mask, new)
             mask = new
-        self._model = Model(self._model_bytes, runtime=self._runtime, core_mask=mask, priority="medium",
+        # By path when the file is still there: the runtime then gets rknn_init's file form
+        # (and the emulator finds the golden set beside the model).
+        source: Union[bytes, str] = self._model_bytes
+        if self._model_path is not None and os.path.isfile(self._model_path):
+            source = self._model_path
+        self._model = Model(source, runtime=self._runtime, core_mask=mask, priority="medium",
                             async_mode=bool(async_mode), float_outputs=True)
         return 0
 
@@ -141,6 +189,10 @@ class RKNNLite:
         model = self._model
         if model is None:
             raise ValueError(self._not_ready())
+        if isinstance(inputs, np.ndarray):
+            # Rockchip's RKNNLite takes a bare array as the only input; so does this one.
+            self._logger.warning("inputs is a bare array, not a list: taken as the only input ([inputs])")
+            inputs = [inputs]
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
         n = len(model.inputs)
@@ -228,6 +280,7 @@ class RKNNLite:
         """Destroys the runtime context (and closes ``verbose_file``); safe to call more than once."""
         self._release_model()
         self._model_bytes = None
+        self._model_path = None
         self._close_log_file()
 
     def _close_log_file(self) -> None:

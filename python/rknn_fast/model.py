@@ -144,7 +144,9 @@ class Model:
     """A .rknn model loaded into a librknnrt context.
 
     Args:
-        model: path of a .rknn file, or its bytes.
+        model: path of a .rknn file, or its bytes. A path ending in ``.onnx`` runs that ONNX
+            model with onnxruntime on the host instead (same API; takes ``mean=``/``std=``;
+            see :mod:`rknn_fast.backends.onnx`).
         runtime: librknnrt to use: a path, ``"emulator"`` (the bundled x86 emulator), or None
             for the default search (``RKNN_FAST_RUNTIME``, then ``librknnrt.so``, then
             ``/usr/lib/librknnrt.so``).
@@ -176,6 +178,14 @@ class Model:
         custom_string: the string stored in the model at conversion ("" if none).
         runtime_path: path of the librknnrt (or emulator) that was loaded.
     """
+
+    def __new__(cls, model: Optional[PathOrBytes] = None, *args: Any, **kwargs: Any) -> "Model":
+        # A path ending in .onnx opens the onnxruntime host backend (rknn_fast.backends.onnx).
+        # (Model.__new__(Model) without arguments stays a plain Model: used by duplication.)
+        if cls is Model and isinstance(model, (str, os.PathLike)) and str(os.fspath(model)).lower().endswith(".onnx"):
+            from .backends.onnx import OnnxModel
+            return super().__new__(OnnxModel)
+        return super().__new__(cls)
 
     def __init__(
         self,

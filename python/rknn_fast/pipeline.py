@@ -93,6 +93,10 @@ def _unexpected_keywords(owner: str, bad: Dict[str, Any], valid: Sequence[str]) 
     return TypeError(f"{owner}() got unexpected keyword {noun} {', '.join(parts)}; valid: {', '.join(valid)}")
 
 
+def _is_onnx_path(model: Any) -> bool:
+    return isinstance(model, (str, os.PathLike)) and str(os.fspath(model)).lower().endswith(".onnx")
+
+
 def _describe(a: Any) -> str:
     return f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
 
@@ -119,6 +123,9 @@ class ImagePipeline:
             :meth:`map` and :meth:`submit`).
         contexts_per_core: contexts per core with ``cores=`` (2 overlaps one frame's
             letterbox/decode with the next frame's NPU run on the same core).
+        mean, std: when ``model`` is the path of an ONNX model (run with onnxruntime on the
+            host, see :mod:`rknn_fast.backends.onnx`): its per-channel input normalisation
+            on 0..255 pixels, as the .rknn was converted with.
 
     Every pipeline takes these arguments by keyword (:data:`PIPELINE_OPTIONS`); an unknown
     keyword raises TypeError naming the pipeline.
@@ -137,6 +144,8 @@ class ImagePipeline:
         priority: Optional[str] = None,
         cores: Optional[CoresArg] = None,
         contexts_per_core: int = 1,
+        mean: Optional[Union[float, Sequence[float]]] = None,
+        std: Optional[Union[float, Sequence[float]]] = None,
         **unexpected: Any,
     ) -> None:
         if unexpected:
@@ -156,6 +165,12 @@ class ImagePipeline:
         if isinstance(model, Model) and (core_mask is not None or priority is not None or runtime is not None):
             raise ValueError("runtime=, core_mask= and priority= apply when the pipeline opens the model; "
                              "set them on the Model")
+        onnx = _is_onnx_path(model)
+        if (mean is not None or std is not None) and not onnx:
+            raise ValueError("mean= and std= apply to an ONNX model given by path (a .rknn applies the "
+                             "mean/std it was converted with; an open Model has its own)")
+        if onnx and cores is not None:
+            raise ValueError("cores= runs .rknn models on NPU cores; an ONNX model runs on this host's CPU")
         if cores is not None:
             kw: Dict[str, Any] = {} if priority is None else {"priority": priority}
             self._pool = Pool(model, cores, contexts_per_core, runtime=runtime, zero_copy=True, **kw)
@@ -163,6 +178,10 @@ class ImagePipeline:
         else:
             if contexts_per_core != 1:
                 raise ValueError("contexts_per_core applies with cores= only")
+            if onnx:  # onnxruntime on the host behind the Model API
+                from .backends.onnx import OnnxModel
+
+                model = OnnxModel(model, zero_copy=zero_copy, mean=mean, std=std)  # type: ignore[arg-type]
             self.model = model if isinstance(model, Model) else Model(
                 model, runtime=runtime, zero_copy=zero_copy, core_mask="auto" if core_mask is None else core_mask,
                 priority="high" if priority is None else priority)

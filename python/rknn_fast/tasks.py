@@ -22,7 +22,8 @@ from .pipeline import ImagePipeline, ModelSource, logical_output, output_layout
 from .postprocess.classification import classify
 from .postprocess.detection import decode_yolov5, decode_yolov8
 from .postprocess.faces import decode_blazeface, decode_retinaface
-from .postprocess.masks import decode_yolov5_seg, decode_yolov8_seg
+from .postprocess.decoder import Decoder
+from .postprocess.masks import _seg_finish, decode_yolov5_seg, decode_yolov8_seg
 from .postprocess.pose import decode_yolov8_pose
 from .postprocess.segmentation import default_palette, overlay, segment
 from .postprocess.text import decode_dbnet
@@ -31,6 +32,10 @@ from .results import Classification, Detections, LetterboxTransform, TextBoxes
 __all__ = ["Segmenter", "InstanceSegmenter", "TextDetector", "FaceDetector", "PoseEstimator", "Classifier"]
 
 _SCORE_DTYPES = ("int8", "float16", "float32")
+
+#: Instance segmentation heads: output indices of the detection head, the mask coefficients
+#: and the prototypes.
+_SEG_PARTS = {"yolov8": ([0, 1, 2, 4, 5, 6, 8, 9, 10], [3, 7, 11], 12), "yolov5": ([0, 2, 4], [1, 3, 5], 6)}
 
 
 def _qp(info: Any) -> Tuple[float, int]:
@@ -165,6 +170,10 @@ class InstanceSegmenter(ImagePipeline):
         self.conf, self.iou, self.names = float(conf), float(iou), names
         self.max_detections = int(max_detections)
         self.decode_kwargs = dict(decode_kwargs)
+        with self._closing_on_error():  # the detection outputs' decoder, prepared once
+            self._decoder = Decoder([self.model.outputs[i] for i in _SEG_PARTS[head][0]], head, conf=self.conf,
+                                    iou=self.iou, max_detections=self.max_detections, input_size=self.input_size,
+                                    names=names, **self.decode_kwargs)
 
     def __call__(self, image: np.ndarray, *, class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
         """Detections with masks for a uint8 (h, w, 3) frame; with ``class_map=True`` also the
@@ -174,10 +183,14 @@ class InstanceSegmenter(ImagePipeline):
 
     def _decode(self, outs: List[np.ndarray], t: LetterboxTransform,
                 class_map: bool = False) -> Union[Detections, Tuple[Detections, np.ndarray]]:
-        fn = decode_yolov8_seg if self.head == "yolov8" else decode_yolov5_seg
-        return fn(self._nchw_or_native(outs), self.model.outputs, conf=self.conf, iou=self.iou, max_detections=self.max_detections,
-                  transform=t, input_size=self.input_size, names=self.names, class_map=class_map,
-                  **self.decode_kwargs)
+        # As decode_yolov8_seg / decode_yolov5_seg, with the boxes from the prepared decoder.
+        outs, infos = self._nchw_or_native(outs), self.model.outputs
+        det_idx, coeff_idx, proto = _SEG_PARTS[self.head]
+        det = self._decoder([outs[i] for i in det_idx])
+        coeff = [outs[i] for i in coeff_idx]
+        na = 1 if self.head == "yolov8" else (coeff[0].shape[1] // 32 if coeff[0].ndim == 4 else 3)
+        return _seg_finish(det, coeff, [infos[i] for i in coeff_idx], outs[proto], infos[proto], na, t,
+                           self.input_size, class_map)
 
     def _repr_fields(self) -> str:
         return f"head={self.head!r}, conf={self.conf}, iou={self.iou}"

@@ -1,6 +1,7 @@
 /* A stand-in for an old librknnrt (1.4.0: no rknn_mem_sync, rknn_create_mem2,
  * rknn_set_input_shape(s)) or, with -DMINI, the RV1106 mini runtime (also no
- * rknn_set_core_mask / rknn_set_batch_core_num). Each exported function forwards to the
+ * rknn_set_core_mask / rknn_set_batch_core_num), or with -DV120 a 1.2.0 runtime (rknn_destory_mem
+ * instead of rknn_destroy_mem). Each exported function forwards to the
  * emulator named by RKNN_SHIM_TARGET. Built by tests/test_model.py. */
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -29,7 +30,14 @@ FWD(rknn_tensor_mem*, rknn_create_mem_from_phys, (rknn_context c, uint64_t p, vo
 FWD(rknn_tensor_mem*, rknn_create_mem_from_fd, (rknn_context c, int32_t fd, void* v, uint32_t s, int32_t o),
     (c, fd, v, s, o))
 FWD(rknn_tensor_mem*, rknn_create_mem, (rknn_context c, uint32_t s), (c, s))
+#ifdef V120
+/* 1.0.0-1.2.0 spelling: such a runtime does not load (rknn_destroy_mem is required). */
+int rknn_destory_mem(rknn_context c, rknn_tensor_mem* m) {
+    return ((rknn_destroy_mem_fn)target("rknn_destroy_mem"))(c, m);
+}
+#else
 FWD(int, rknn_destroy_mem, (rknn_context c, rknn_tensor_mem* m), (c, m))
+#endif
 FWD(int, rknn_set_weight_mem, (rknn_context c, rknn_tensor_mem* m), (c, m))
 FWD(int, rknn_set_internal_mem, (rknn_context c, rknn_tensor_mem* m), (c, m))
 FWD(int, rknn_set_io_mem, (rknn_context c, rknn_tensor_mem* m, rknn_tensor_attr* a), (c, m, a))

@@ -1,8 +1,8 @@
 """Post-processing of raw model outputs (C++ kernels, numpy in and out).
 
-Detection: :func:`decode` (head auto-detected), :func:`decode_yolov8`,
-:func:`decode_yolov8_flat`, :func:`decode_yolov5`, :func:`decode_yolox`, :func:`nms` and
-:func:`weighted_nms`.
+Detection: :class:`Decoder` (prepared once per model, for video), :func:`decode` (head
+auto-detected), :func:`decode_yolov8`, :func:`decode_yolov8_flat`, :func:`decode_yolov5`,
+:func:`decode_yolox`, :func:`nms` and :func:`weighted_nms`.
 
 Dense-output tasks: semantic segmentation (:func:`segment`, :func:`argmax_classes`,
 :func:`overlay`), instance masks (:func:`instance_masks`, :func:`decode_yolov8_seg`,
@@ -13,6 +13,7 @@ Dense-output tasks: semantic segmentation (:func:`segment`, :func:`argmax_classe
 
 from __future__ import annotations
 
+from .decoder import Decoder
 from .detection import (
     YOLOV5_ANCHORS,
     decode,
@@ -26,6 +27,7 @@ from .detection import (
 )
 
 __all__ = [
+    "Decoder",
     "YOLOV5_ANCHORS",
     "decode",
     "decode_yolov5",

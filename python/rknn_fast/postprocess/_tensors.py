@@ -28,6 +28,7 @@ InfoLike = Union[TensorInfo, QParams, None]
 ViewSpec = Tuple[np.ndarray, Tuple[int, int, int, int, int, int, int], float, int]
 
 _DTYPES = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.float16), np.dtype(np.float32))
+_DTYPE_NAMES = tuple(d.name for d in _DTYPES)
 
 
 def check_array(a: Any, name: str) -> np.ndarray:
@@ -42,7 +43,14 @@ def check_array(a: Any, name: str) -> np.ndarray:
 
 
 def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
-    """(scale, zero_point) of an output; (1.0, 0) for float arrays."""
+    """(scale, zero_point) of an output; (1.0, 0) for float arrays.
+
+    With a TensorInfo the array must have the info's dtype: int8 outputs described as int8 but
+    handed over as uint8 or float32 would otherwise decode to garbage without a word.
+    """
+    if isinstance(info, TensorInfo) and np.dtype(a.dtype).name != info.dtype and info.dtype in _DTYPE_NAMES:
+        raise ValueError(f"{name}: expected {info.dtype} as its TensorInfo says, got {a.dtype} "
+                         "(pass (scale, zero_point) pairs or None to decode other arrays)")
     if a.dtype.kind == "f":
         return 1.0, 0
     if info is None:

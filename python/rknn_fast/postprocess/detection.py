@@ -232,7 +232,7 @@ def _nms_args(iou: float, max_detections: int, class_agnostic: bool, top_k: Opti
             check_flag("plus_one", plus_one), check_flag("run_nms", run_nms))
 
 
-def decode_yolov8(
+def _decode_yolov8_args(
     outputs: Sequence[np.ndarray],
     infos_or_qparams: Optional[Sequence[InfoLike]] = None,
     *,
@@ -248,28 +248,9 @@ def decode_yolov8(
     use_score_sum: bool = True,
     top_k: Optional[int] = None,
     plus_one: bool = False,
-    transform: Optional[LetterboxTransform] = None,
-    names: Optional[Sequence[str]] = None,
     run_nms: bool = True,
-) -> Detections:
-    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, see docs/detection.md).
-
-    ``outputs`` per stride (8, 16, 32, in that order): box DFL logits (1, 4*reg_max, H, W),
-    class scores (1, nc, H, W) and, for 9 outputs, score_sum (1, 1, H, W); each may also be
-    NC1HWC2 (1, C1, H, W, C2) (logical channels from the TensorInfo, ``num_classes`` or
-    ``reg_max``). ``infos_or_qparams``: one TensorInfo or (scale, zero_point) per output
-    (None for float outputs).
-
-    ``scores``: ``"prob"`` (model-zoo export, sigmoid inside the model), ``"logit"`` (a head
-    cut from a stock export) or ``"auto"``: ``"prob"`` when score_sum outputs exist, else
-    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan of the
-    raw buffers, padding lanes of NC1HWC2 included: pass ``scores`` explicitly when known).
-    With ``use_score_sum`` cells whose score_sum < conf are skipped after reading one value
-    (exact for probabilities, as sum >= max). DFL (max-subtracted softmax over reg_max bins,
-    side order l, t, r, b) runs only for cells that pass; box
-    ``((x + 0.5 -/+ d) * stride_x, (y + 0.5 -/+ d) * stride_y)`` with
-    ``stride = input / grid`` per axis. ``input_size`` (h, w) defaults to 8 x the first grid.
-    """
+) -> Tuple[Any, ...]:
+    """Validated arguments of ``_core.decode_yolov8`` / ``_core.DetectionPlan`` for :func:`decode_yolov8`."""
     _check_common(conf, iou, max_detections, scores)
     outputs = list(outputs)
     _check_layout(outputs, layout)
@@ -312,11 +293,86 @@ def decode_yolov8(
         scores = "prob" if per == 3 else ("logit" if _looks_like_logits(cls_arrays, cls_q) else "prob")
     ih, iw = _input_hw(input_size, outputs)
     assert box_channels is not None
-    raw = _core.decode_yolov8(
+    return (
         branches, float(conf), scores == "logit", box_channels // 4, float(iw), float(ih),
         check_flag("use_score_sum", use_score_sum), *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms),
     )
-    return _finish(raw, transform, names)
+
+
+def decode_yolov8(
+    outputs: Sequence[np.ndarray],
+    infos_or_qparams: Optional[Sequence[InfoLike]] = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    scores: str = "auto",
+    layout: str = "auto",
+    num_classes: Optional[int] = None,
+    reg_max: Optional[int] = None,
+    use_score_sum: bool = True,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    transform: Optional[LetterboxTransform] = None,
+    names: Optional[Sequence[str]] = None,
+    run_nms: bool = True,
+) -> Detections:
+    """Decode a YOLOv8/YOLO11 model-zoo split head (6 or 9 outputs, see docs/detection.md).
+
+    ``outputs`` per stride (8, 16, 32, in that order): box DFL logits (1, 4*reg_max, H, W),
+    class scores (1, nc, H, W) and, for 9 outputs, score_sum (1, 1, H, W); each may also be
+    NC1HWC2 (1, C1, H, W, C2) (logical channels from the TensorInfo, ``num_classes`` or
+    ``reg_max``). ``infos_or_qparams``: one TensorInfo or (scale, zero_point) per output
+    (None for float outputs).
+
+    ``scores``: ``"prob"`` (model-zoo export, sigmoid inside the model), ``"logit"`` (a head
+    cut from a stock export) or ``"auto"``: ``"prob"`` when score_sum outputs exist, else
+    ``"logit"`` if any dequantized class value is outside [0, 1] (one min/max scan of the
+    raw buffers, padding lanes of NC1HWC2 included: pass ``scores`` explicitly when known).
+    With ``use_score_sum`` cells whose score_sum < conf are skipped after reading one value
+    (exact for probabilities, as sum >= max). DFL (max-subtracted softmax over reg_max bins,
+    side order l, t, r, b) runs only for cells that pass; box
+    ``((x + 0.5 -/+ d) * stride_x, (y + 0.5 -/+ d) * stride_y)`` with
+    ``stride = input / grid`` per axis. ``input_size`` (h, w) defaults to 8 x the first grid.
+    """
+    args = _decode_yolov8_args(
+        outputs, infos_or_qparams, conf=conf, iou=iou, input_size=input_size, max_detections=max_detections,
+        class_agnostic=class_agnostic, scores=scores, layout=layout, num_classes=num_classes, reg_max=reg_max,
+        use_score_sum=use_score_sum, top_k=top_k, plus_one=plus_one, run_nms=run_nms,
+    )
+    return _finish(_core.decode_yolov8(*args), transform, names)
+
+
+def _decode_yolov8_flat_args(
+    output: np.ndarray,
+    info: InfoLike = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    scores: str = "prob",
+    transposed: Optional[bool] = None,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    run_nms: bool = True,
+) -> Tuple[Any, ...]:
+    """Validated arguments of ``_core.decode_flat`` / ``_core.DetectionPlan`` for :func:`decode_yolov8_flat`."""
+    _check_common(conf, iou, max_detections, scores)
+    _check_head_3d(output, "(1, 4+nc, N)", "the flat head")
+    if transposed is None:
+        transposed = output.shape[1] > output.shape[2]
+    transposed = check_flag("transposed", transposed)
+    view = rows_view(output, info, transposed, "output 0 (flat head)")
+    if view[1][0] < 5:
+        raise ValueError(f"expected at least 5 rows (4 box + classes), got {view[1][0]}")
+    if scores == "auto":
+        rows = output[0, :, 4:] if transposed else output[0, 4:]
+        scores = "logit" if _looks_like_logits([rows], [(view[2], view[3])]) else "prob"
+    return (view, float(conf), scores == "logit",
+                            *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
 
 
 def decode_yolov8_flat(
@@ -342,20 +398,54 @@ def decode_yolov8_flat(
     ``transposed``: the array is (1, N, 4+nc); None guesses from the shape (more columns than
     rows means (1, 4+nc, N)). int8 outputs share one scale for boxes and scores.
     """
+    args = _decode_yolov8_flat_args(
+        output, info, conf=conf, iou=iou, max_detections=max_detections, class_agnostic=class_agnostic,
+        scores=scores, transposed=transposed, top_k=top_k, plus_one=plus_one, run_nms=run_nms,
+    )
+    return _finish(_core.decode_flat(*args), transform, names)
+
+
+def _decode_yolov5_args(
+    outputs: Sequence[np.ndarray],
+    infos_or_qparams: Optional[Sequence[InfoLike]] = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    anchors: Optional[Sequence[Sequence[Sequence[float]]]] = None,
+    scores: str = "prob",
+    layout: str = "auto",
+    num_classes: Optional[int] = None,
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    run_nms: bool = True,
+) -> Tuple[Any, ...]:
+    """Validated arguments of ``_core.decode_yolov5`` / ``_core.DetectionPlan`` for :func:`decode_yolov5`."""
     _check_common(conf, iou, max_detections, scores)
-    _check_head_3d(output, "(1, 4+nc, N)", "the flat head")
-    if transposed is None:
-        transposed = output.shape[1] > output.shape[2]
-    transposed = check_flag("transposed", transposed)
-    view = rows_view(output, info, transposed, "output 0 (flat head)")
-    if view[1][0] < 5:
-        raise ValueError(f"expected at least 5 rows (4 box + classes), got {view[1][0]}")
     if scores == "auto":
-        rows = output[0, :, 4:] if transposed else output[0, 4:]
-        scores = "logit" if _looks_like_logits([rows], [(view[2], view[3])]) else "prob"
-    raw = _core.decode_flat(view, float(conf), scores == "logit",
-                            *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
-    return _finish(raw, transform, names)
+        scores = "prob"
+    outputs = list(outputs)
+    _check_layout(outputs, layout)
+    if len(outputs) != 3:
+        raise ValueError(f"expected 3 YOLOv5 outputs (strides 8, 16, 32), got {len(outputs)}")
+    anc = np.asarray(YOLOV5_ANCHORS if anchors is None else anchors, dtype=np.float32)
+    if anc.ndim != 3 or anc.shape[0] != 3 or anc.shape[2] != 2:
+        raise ValueError(f"expected anchors of shape (3, na, 2), got {anc.shape}")
+    na = int(anc.shape[1])
+    infos = infos_list(infos_or_qparams, 3)
+    channels = None if num_classes is None else na * (5 + int(num_classes))
+    views = []
+    for i, a in enumerate(outputs):
+        v = grid_view(a, infos[i], channels, f"output {i}")
+        if v[1][0] % na or v[1][0] // na < 6:
+            raise ValueError(f"expected output {i} channels = {na} * (5 + nc), got {v[1][0]}")
+        views.append(v)
+    ih, iw = _input_hw(input_size, outputs)
+    return (views, np.ascontiguousarray(anc.reshape(-1)), na, float(conf),
+                              scores == "logit", float(iw), float(ih),
+                              *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
 
 
 def decode_yolov5(
@@ -386,30 +476,53 @@ def decode_yolov5(
     centre ``(2 t - 0.5 + cell) * stride``, size ``(2 t)^2 * anchor``. ``anchors``: per
     branch, per anchor (w, h) pixels, default :data:`YOLOV5_ANCHORS`.
     """
-    _check_common(conf, iou, max_detections, scores)
-    if scores == "auto":
-        scores = "prob"
-    outputs = list(outputs)
-    _check_layout(outputs, layout)
-    if len(outputs) != 3:
-        raise ValueError(f"expected 3 YOLOv5 outputs (strides 8, 16, 32), got {len(outputs)}")
-    anc = np.asarray(YOLOV5_ANCHORS if anchors is None else anchors, dtype=np.float32)
-    if anc.ndim != 3 or anc.shape[0] != 3 or anc.shape[2] != 2:
-        raise ValueError(f"expected anchors of shape (3, na, 2), got {anc.shape}")
-    na = int(anc.shape[1])
-    infos = infos_list(infos_or_qparams, 3)
-    channels = None if num_classes is None else na * (5 + int(num_classes))
-    views = []
-    for i, a in enumerate(outputs):
-        v = grid_view(a, infos[i], channels, f"output {i}")
-        if v[1][0] % na or v[1][0] // na < 6:
-            raise ValueError(f"expected output {i} channels = {na} * (5 + nc), got {v[1][0]}")
-        views.append(v)
-    ih, iw = _input_hw(input_size, outputs)
-    raw = _core.decode_yolov5(views, np.ascontiguousarray(anc.reshape(-1)), na, float(conf),
-                              scores == "logit", float(iw), float(ih),
-                              *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
-    return _finish(raw, transform, names)
+    args = _decode_yolov5_args(
+        outputs, infos_or_qparams, conf=conf, iou=iou, input_size=input_size, max_detections=max_detections,
+        class_agnostic=class_agnostic, anchors=anchors, scores=scores, layout=layout, num_classes=num_classes,
+        top_k=top_k, plus_one=plus_one, run_nms=run_nms,
+    )
+    return _finish(_core.decode_yolov5(*args), transform, names)
+
+
+def _decode_yolox_args(
+    output: np.ndarray,
+    info: InfoLike = None,
+    *,
+    conf: float = 0.25,
+    iou: float = 0.45,
+    input_size: Optional[Tuple[int, int]] = None,
+    max_detections: int = 300,
+    class_agnostic: bool = False,
+    grid_decode: bool = True,
+    strides: Sequence[int] = (8, 16, 32),
+    top_k: Optional[int] = None,
+    plus_one: bool = False,
+    run_nms: bool = True,
+) -> Tuple[Any, ...]:
+    """Validated arguments of ``_core.decode_yolox`` / ``_core.DetectionPlan`` for :func:`decode_yolox`."""
+    _check_common(conf, iou, max_detections, "prob")
+    _check_head_3d(output, "(1, N, 5+nc)", "the YOLOX head")
+    grid_decode = check_flag("grid_decode", grid_decode)
+    view = rows_view(output, info, True, "output 0 (YOLOX head)")
+    if view[1][0] < 6:
+        raise ValueError(f"expected at least 6 fields (5 + classes), got {view[1][0]}")
+    n = int(output.shape[1])
+    strides = [check_int(f"strides[{k}]", s, 1, MAX_SIDE) for k, s in enumerate(strides)]
+    if grid_decode:
+        if not strides:
+            raise ValueError(f"expected positive strides, got {strides}")
+        if input_size is None:
+            side = math.sqrt(n / sum(1.0 / (s * s) for s in strides))
+            input_size = (int(round(side)), int(round(side)))
+        ih, iw = check_size("input_size", input_size)
+        total = sum((ih // s) * (iw // s) for s in strides)
+        if total != n:
+            raise ValueError(f"expected {total} anchors for input {input_size} and strides "
+                             f"{strides}, got N={n} (pass input_size)")
+    else:
+        ih, iw = (0, 0) if input_size is None else check_size("input_size", input_size)
+    return (view, float(conf), bool(grid_decode), float(iw), float(ih), strides,
+                             *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
 
 
 def decode_yolox(
@@ -439,30 +552,12 @@ def decode_yolox(
     ``grid_decode=False``: the first four fields are already pixels. ``input_size`` (h, w)
     defaults to the square size whose grids add up to N.
     """
-    _check_common(conf, iou, max_detections, "prob")
-    _check_head_3d(output, "(1, N, 5+nc)", "the YOLOX head")
-    grid_decode = check_flag("grid_decode", grid_decode)
-    view = rows_view(output, info, True, "output 0 (YOLOX head)")
-    if view[1][0] < 6:
-        raise ValueError(f"expected at least 6 fields (5 + classes), got {view[1][0]}")
-    n = int(output.shape[1])
-    strides = [check_int(f"strides[{k}]", s, 1, MAX_SIDE) for k, s in enumerate(strides)]
-    if grid_decode:
-        if not strides:
-            raise ValueError(f"expected positive strides, got {strides}")
-        if input_size is None:
-            side = math.sqrt(n / sum(1.0 / (s * s) for s in strides))
-            input_size = (int(round(side)), int(round(side)))
-        ih, iw = check_size("input_size", input_size)
-        total = sum((ih // s) * (iw // s) for s in strides)
-        if total != n:
-            raise ValueError(f"expected {total} anchors for input {input_size} and strides "
-                             f"{strides}, got N={n} (pass input_size)")
-    else:
-        ih, iw = (0, 0) if input_size is None else check_size("input_size", input_size)
-    raw = _core.decode_yolox(view, float(conf), bool(grid_decode), float(iw), float(ih), strides,
-                             *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
-    return _finish(raw, transform, names)
+    args = _decode_yolox_args(
+        output, info, conf=conf, iou=iou, input_size=input_size, max_detections=max_detections,
+        class_agnostic=class_agnostic, grid_decode=grid_decode, strides=strides, top_k=top_k, plus_one=plus_one,
+        run_nms=run_nms,
+    )
+    return _finish(_core.decode_yolox(*args), transform, names)
 
 
 def detect_head(outputs: Sequence[np.ndarray]) -> str:
