@@ -59,20 +59,21 @@ def test_yolov8_seg_flattened_tensors_in_a_list():
         pp.decode_yolov8_seg(outs)
 
 
-@pytest.mark.parametrize("zp", [2**40, -2**40, 128, 2.5, "0"])
+@pytest.mark.parametrize("zp", [2**40, -2**40, 2**31, 2.5, "0"])
 def test_out_of_range_zero_points_are_value_errors(zp):
     outs = seg_outputs(np.int8)  # (1.0, 2**40) raised pybind11's "Unable to cast"
-    with pytest.raises(ValueError, match="zero point in -128..127"):
+    with pytest.raises(ValueError, match="zero point in -2147483648..2147483647"):
         pp.decode_yolov8_seg(outs, [(1.0, zp)] * 13)
     with pytest.raises(ValueError, match="zero point"):
         pp.decode_yolov8(v8_outputs(np.int8), [(1.0, zp)] * 6)
 
 
-def test_uint8_zero_points_are_in_0_255():
+def test_int32_zero_points_still_decode():
+    # The kernels take any int32 zero point (e.g. an int8 model's -50 on a uint8 view).
     outs = v8_outputs(np.uint8)
-    pp.decode_yolov8(outs, [(0.1, 255)] * 6, scores="prob")
-    with pytest.raises(ValueError, match="0..255"):
-        pp.decode_yolov8(outs, [(0.1, -1)] * 6)
+    d = pp.decode_yolov8(outs, [(0.1, -50)] * 6, scores="prob", conf=0.9)
+    assert len(d) > 0 and np.allclose(d.scores, (0 + 50) * 0.1)  # every raw 0 means 5.0
+    assert len(pp.decode_yolov8(outs, [(0.1, 2**31 - 1)] * 6, scores="prob")) == 0
 
 
 @pytest.mark.parametrize("shape", [(1,), (), (320,), 320, "320x320", (320, 320, 3)])

@@ -67,8 +67,7 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
                 f"expected a TensorInfo or (scale, zero_point) for {name}, got {info!r}"
             ) from None
     # The kernels take an int32 zero point: (1.0, 2**40) raised pybind11's RuntimeError.
-    lo, hi = (-128, 127) if a.dtype == np.int8 else (0, 255)
-    return check_qparams(name, scale, zp, lo, hi)
+    return check_qparams(name, scale, zp, -2**31, 2**31 - 1)
 
 
 def logical_channels(a: np.ndarray, info: InfoLike, channels: Optional[int], name: str) -> int:
