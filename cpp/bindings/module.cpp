@@ -11,6 +11,7 @@ void bind_runtime(py::module_& m);
 void bind_postprocess(py::module_& m);
 void bind_dense(py::module_& m);
 void bind_pool(py::module_& m);
+void bind_text(py::module_& m);
 }  // namespace rknn_fast::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
     rknn_fast::bindings::bind_postprocess(m);
     rknn_fast::bindings::bind_dense(m);
     rknn_fast::bindings::bind_pool(m);
+    rknn_fast::bindings::bind_text(m);
 }
