@@ -145,11 +145,22 @@ def test_threads_release_the_gil_and_agree():
         np.testing.assert_array_equal(a, b)
 
 
-def test_negative_iou_threshold_keeps_one_box_per_class():
-    boxes, scores, cls = random_boxes(300, 9, 4)
-    got = rknn_fast.nms(boxes, scores, -0.1, class_ids=cls)
-    np.testing.assert_array_equal(got, ref.nms(boxes, scores, -0.1, 0.0, cls))
-    assert sorted(cls[got].tolist()) == [0, 1, 2, 3]
+@pytest.mark.parametrize("bad", [-0.1, -1, 1.0001, 2.5, float("inf"), float("-inf")])
+def test_iou_threshold_outside_0_1_is_rejected(bad):
+    # issue 12: 2.5 and -1 were accepted (an IoU is in [0, 1]; -1 kept one box per class).
+    boxes, scores, cls = random_boxes(30, 9, 4)
+    with pytest.raises(ValueError, match=r"iou_threshold: expected a number in \[0, 1\]"):
+        rknn_fast.nms(boxes, scores, bad, class_ids=cls)
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None, [True], np.float32(1)])
+def test_plus_one_must_be_a_bool(bad):
+    # issue 12: any truthy object switched the legacy +1 convention on.
+    boxes, scores, _ = random_boxes(30, 9, 4)
+    with pytest.raises(TypeError, match="plus_one: expected True or False"):
+        rknn_fast.nms(boxes, scores, 0.5, plus_one=bad)
+    np.testing.assert_array_equal(rknn_fast.nms(boxes, scores, 0.5, plus_one=np.bool_(True)),
+                                  ref.nms(boxes, scores, 0.5, 0.0, None, plus_one=True))
 
 
 @pytest.mark.parametrize("kwargs, match", [

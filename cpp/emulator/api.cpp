@@ -323,6 +323,8 @@ RKNN_EMU_EXPORT int rknn_dup_context(rknn_context* context_in, rknn_context* con
 
 RKNN_EMU_EXPORT int rknn_destroy(rknn_context context) {
     return guarded(Api::destroy, [&]() -> int {
+        int code = 0;
+        if (Contexts::get().find(context) && fault_hit(Api::destroy, code)) return code;  // context kept
         auto ctx = Contexts::get().remove(context);
         if (!ctx) return fail(RKNN_ERR_CTX_INVALID, "rknn_destroy: invalid context " + hex(context));
         std::lock_guard<std::mutex> lock(ctx->mutex);
@@ -740,6 +742,8 @@ RKNN_EMU_EXPORT int rknn_outputs_release(rknn_context context, uint32_t n_output
         if (outputs == nullptr && n_outputs != 0) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_outputs_release: outputs is NULL");
         }
+        int code = 0;
+        if (fault_hit(Api::outputs_release, code)) return code;  // buffers freed with the context
         std::lock_guard<std::mutex> lock(ctx->mutex);
         for (uint32_t k = 0; k < n_outputs; ++k) {
             if (outputs[k].is_prealloc) continue;
@@ -851,6 +855,8 @@ RKNN_EMU_EXPORT rknn_tensor_mem* rknn_create_mem2(rknn_context ctx, uint64_t siz
 RKNN_EMU_EXPORT int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem* mem) {
     return guarded(Api::destroy_mem, [&]() -> int {
         if (!context_or_zero_valid(ctx, Api::destroy_mem)) return RKNN_ERR_CTX_INVALID;
+        int code = 0;
+        if (mem != nullptr && Mems::get().find(mem) && fault_hit(Api::destroy_mem, code)) return code;  // mem kept
         if (mem == nullptr || !Mems::get().remove(mem)) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_destroy_mem: not a tensor mem of this runtime");
         }
@@ -863,6 +869,8 @@ namespace {
 int set_context_mem(rknn_context context, rknn_tensor_mem* mem, Api api, bool weight) {
     auto ctx = lookup(context, api);
     if (!ctx) return RKNN_ERR_CTX_INVALID;
+    int code = 0;
+    if (fault_hit(api, code)) return code;
     auto record = mem == nullptr ? nullptr : Mems::get().find(mem);
     if (!record) return fail(RKNN_ERR_PARAM_INVALID, std::string(api_name(api)) + ": not a tensor mem of this runtime");
     std::lock_guard<std::mutex> lock(ctx->mutex);
@@ -974,6 +982,8 @@ RKNN_EMU_EXPORT int rknn_set_input_shape(rknn_context ctx, rknn_tensor_attr* att
         auto c = lookup(ctx, Api::set_input_shape);
         if (!c) return RKNN_ERR_CTX_INVALID;
         if (attr == nullptr) return fail(RKNN_ERR_PARAM_INVALID, "rknn_set_input_shape: attr is NULL");
+        int code = 0;
+        if (fault_hit(Api::set_input_shape, code)) return code;
         return fail(RKNN_ERR_MODEL_INVALID, "rknn_set_input_shape: rknn model is static shape type");
     });
 }
@@ -982,6 +992,8 @@ RKNN_EMU_EXPORT int rknn_set_input_shapes(rknn_context ctx, uint32_t n_inputs, r
     return guarded(Api::set_input_shapes, [&]() -> int {
         auto c = lookup(ctx, Api::set_input_shapes);
         if (!c) return RKNN_ERR_CTX_INVALID;
+        int code = 0;
+        if (fault_hit(Api::set_input_shapes, code)) return code;
         if (attr == nullptr || n_inputs != c->model->inputs.size()) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_set_input_shapes: expected " +
                                                     std::to_string(c->model->inputs.size()) + " attrs");
@@ -1000,6 +1012,8 @@ RKNN_EMU_EXPORT int rknn_mem_sync(rknn_context context, rknn_tensor_mem* mem, rk
         if (m < RKNN_MEMORY_SYNC_TO_DEVICE || m > RKNN_MEMORY_SYNC_BIDIRECTIONAL) {
             return fail(RKNN_ERR_PARAM_INVALID, "rknn_mem_sync: bad mode " + std::to_string(m));
         }
+        int code = 0;
+        if (fault_hit(Api::mem_sync, code)) return code;
         Counters& c = emu().counters;
         c.mem_sync_calls.fetch_add(1);
         if (m & RKNN_MEMORY_SYNC_TO_DEVICE) c.mem_sync_to_device.fetch_add(1);

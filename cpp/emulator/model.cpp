@@ -110,8 +110,14 @@ TensorModel build_tensor(const format::ModelDesc& desc, bool is_input, size_t in
     t.name = td.name;
     t.logical = td.shape;
     t.n_elems = 1;
+    // Every context allocates each input at init and each output per run: a header declaring
+    // a huge tensor (a 41 KB fuzzed file asked for 3.2 GB at rknn_init) is refused instead.
+    constexpr size_t kMaxTensorElems = size_t{1} << 28;  // 1 GiB of float32
     for (int64_t d : t.logical) {
         if (d <= 0) throw format::FormatError("tensor '" + td.name + "' has a non-positive dimension");
+        if (static_cast<uint64_t>(d) > kMaxTensorElems / t.n_elems) {
+            throw format::FormatError("tensor '" + td.name + "' has more than 2^28 elements, more than the emulator allocates");
+        }
         t.n_elems *= static_cast<size_t>(d);
     }
     t.normal = format::runtime_attr(desc, is_input, index, format::AttrKind::Normal);

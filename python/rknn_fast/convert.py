@@ -11,12 +11,12 @@ to reuse a destination array.
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Tuple
 
 import numpy as np
 
 from . import _core
+from ._checks import check_array, check_choice, check_flag, check_int, check_qparams
 
 
 def _out(out: Optional[np.ndarray], shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -29,17 +29,13 @@ def _out(out: Optional[np.ndarray], shape: Tuple[int, ...], dtype: np.dtype) -> 
 
 
 def _check(a: np.ndarray, what: str) -> None:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{what}: expected numpy.ndarray, got {type(a).__name__}")
+    check_array(what, a)
     if not a.flags.c_contiguous:
         raise ValueError(f"{what}: expected a C-contiguous array, got a non-contiguous one")
 
 
 def _check_qparams(scale: float, zero_point: int, what: str) -> None:
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"{what}: expected a positive finite scale, got {scale}")
-    if isinstance(zero_point, bool) or not isinstance(zero_point, (int, np.integer)) or not -2**31 <= zero_point < 2**31:
-        raise ValueError(f"{what}: expected an integer zero_point (int32), got {zero_point!r}")
+    check_qparams(what, scale, zero_point, -2**31, 2**31 - 1)  # the kernels take an int32 zero point
 
 
 def fp16_to_fp32(a: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -86,11 +82,12 @@ def from_nc1hwc2(
     _check(a, "from_nc1hwc2")
     if a.ndim != 5:
         raise ValueError(f"from_nc1hwc2: expected a 5-D (N, C1, H, W, C2) array, got shape {a.shape}")
-    if layout not in ("nchw", "nhwc"):
-        raise ValueError(f"from_nc1hwc2: expected layout 'nchw' or 'nhwc', got {layout!r}")
+    check_choice("from_nc1hwc2: layout", layout, ("nchw", "nhwc"))
+    float32 = check_flag("from_nc1hwc2: float32", float32)
     n, c1, h, ws, c2 = (int(d) for d in a.shape)
-    w = ws if width is None else int(width)
-    c = int(channels)
+    # channels=2.5 was truncated to 2, width=-inf raised OverflowError, channels=True was 1
+    c = check_int("from_nc1hwc2: channels", channels)
+    w = ws if width is None else check_int("from_nc1hwc2: width", width)
     if not (0 < c <= c1 * c2) or not (0 < w <= ws):
         raise ValueError(f"from_nc1hwc2: expected 0 < channels <= {c1 * c2} and 0 < width <= {ws}, "
                          f"got channels={channels}, width={width}")

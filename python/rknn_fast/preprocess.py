@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from ._checks import check_choice, check_flag, check_size
 from .results import LetterboxTransform
 
 _CONVENTIONS = ("ultralytics", "vendor")
@@ -83,8 +84,8 @@ def letterbox(
         raise TypeError(f"expected a uint8 image, got {got}")
     if image.ndim not in (2, 3) or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"expected an (h, w[, C]) image, got shape {image.shape}")
-    if convention not in _CONVENTIONS:
-        raise ValueError(f"expected convention in {_CONVENTIONS}, got {convention!r}")
+    check_choice("convention", convention, _CONVENTIONS)
+    bgr_to_rgb = check_flag("bgr_to_rgb", bgr_to_rgb)
     if isinstance(pad_value, bool) or not isinstance(pad_value, (int, np.integer)) or not 0 <= pad_value <= 255:
         raise ValueError(f"expected pad_value as an integer in [0, 255], got {pad_value!r}")
     if size is not None and (len(size) != 2 or not all(
@@ -99,7 +100,7 @@ def letterbox(
     if dst is None:
         if size is None:
             raise ValueError("expected size=(h, w) or dst")
-        th, tw = (int(v) for v in size)
+        th, tw = check_size("size", size)  # (10**9, 10**9) tried to allocate an exabyte
         dst = np.empty((th, tw) + (() if image.ndim == 2 else (channels,)), np.uint8)
         out = dst
         plane = dst

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from .._checks import (check_contiguous, check_count, check_fraction, check_int, check_number,
+                       check_qparams, check_size)
+from .._checks import check_dtype as _check_dtype
 from ..results import LetterboxTransform
+
+__all__ = ["check_contiguous", "check_count", "check_dtype", "check_fraction", "check_number",
+           "check_transform", "int8_qparams"]
 
 _SCORE_DTYPES = (np.int8, np.float16, np.float32)
 
 
-def check_dtype(name: str, a: np.ndarray, allowed=_SCORE_DTYPES) -> None:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array, got {type(a).__name__}")
-    if a.dtype not in [np.dtype(d) for d in allowed]:
-        names = ", ".join(np.dtype(d).name for d in allowed)
-        raise TypeError(f"{name}: expected dtype {names}, got {a.dtype}")
-
-
-def check_contiguous(name: str, a: np.ndarray) -> None:
-    """ValueError unless ``a`` is C-contiguous: kernels read it in place, and a silent copy
-    would hide a cost the caller should see (make the copy visibly if it is wanted)."""
-    if not a.flags.c_contiguous:
-        raise ValueError(f"{name}: expected a C-contiguous array, got strides {a.strides} for shape "
-                         f"{a.shape} (use np.ascontiguousarray)")
+def check_dtype(name: str, a: Any, allowed: Any = _SCORE_DTYPES) -> np.ndarray:
+    """:func:`rknn_fast._checks.check_dtype` defaulting to the score dtypes of the decoders."""
+    return _check_dtype(name, a, allowed)
 
 
 def check_transform(transform: Any) -> None:
@@ -33,15 +27,12 @@ def check_transform(transform: Any) -> None:
     if not isinstance(transform, LetterboxTransform):
         raise TypeError(f"transform: expected a LetterboxTransform (from rknn_fast.letterbox), "
                         f"got {type(transform).__name__}")
-
-
-def check_fraction(name: str, value: Any) -> float:
-    """``value`` as a float in [0, 1] (a score or IoU threshold); ValueError for NaN or outside."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number in [0, 1], got {type(value).__name__}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}: expected a number in [0, 1], got {value}")
-    return float(value)
+    # A hand-made transform is bounded like letterbox's own output (no exabyte masks/maps).
+    check_size("transform.src_shape", transform.src_shape, trailing=True)
+    check_size("transform.dst_shape", transform.dst_shape, trailing=True)
+    check_number("transform.scale", transform.scale, finite=True)
+    check_number("transform.pad_x", transform.pad_x, finite=True)
+    check_number("transform.pad_y", transform.pad_y, finite=True)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -61,16 +52,6 @@ def degenerate_boxes(xyxy: np.ndarray) -> np.ndarray:
         return ~((xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1]))
 
 
-def check_number(name: str, value: Any) -> float:
-    """``value`` as a float, refusing NaN (every comparison with NaN is false, so a NaN
-    threshold silently keeps or drops everything)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
-    if value != value:
-        raise ValueError(f"{name}: expected a number, got {value}")
-    return float(value)
-
-
 def int8_qparams(name: str, qp: Any) -> Tuple[float, int]:
     """The (scale, zero_point) of an int8 tensor: a positive finite scale and a zero point in
     -128..127. ValueError naming ``name`` otherwise (None included: int8 needs them)."""
@@ -80,19 +61,7 @@ def int8_qparams(name: str, qp: Any) -> Tuple[float, int]:
         scale, zp = qp
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected (scale, zero_point), got {qp!r}") from None
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (
-            math.isfinite(scale) and scale > 0):
-        raise ValueError(f"{name}: expected a positive finite scale, got {scale!r}")
-    if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)) or not -128 <= zp <= 127:
-        raise ValueError(f"{name}: expected an int8 zero point in -128..127, got {zp!r}")
-    return float(scale), int(zp)
-
-
-def check_count(name: str, value: Any, minimum: int = 0) -> int:
-    """``value`` as an int >= ``minimum`` (a count such as max_detections or max_candidates)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_qparams(name, scale, zp, -128, 127)
 
 
 def planes(
@@ -108,8 +77,12 @@ def planes(
     check_dtype("scores", scores)
     if not scores.flags.c_contiguous:
         raise ValueError("scores: expected a C-contiguous array (native output buffers are)")
+    if not isinstance(layout, str):
+        raise TypeError(f"layout: expected 'NCHW', 'NHWC' or 'NC1HWC2', got {type(layout).__name__}")
     layout = layout.upper()
     shape = scores.shape
+    classes = None if classes is None else check_int("classes", classes, 1)  # 2.5 was truncated
+    width = None if width is None else check_int("width", width, 1)
     if layout in ("NCHW", "NHWC"):
         if scores.ndim == 4:
             if shape[0] != 1:
@@ -168,9 +141,7 @@ def map_affine(
         return (s * mw / dw, transform.pad_x * mw / dw, s * mh / dh, transform.pad_y * mh / dh), (oh, ow)
     if image_shape is None:
         raise ValueError("expected a letterbox or an image_shape to resample to")
-    oh, ow = (int(v) for v in image_shape[:2])
-    if oh < 0 or ow < 0:
-        raise ValueError(f"image_shape: expected non-negative, got {image_shape}")
+    oh, ow = check_size("image_shape", image_shape, 0, trailing=True)
     return (mw / max(ow, 1), 0.0, mh / max(oh, 1), 0.0), (oh, ow)
 
 

@@ -16,11 +16,11 @@ Quantized (int8/uint8) arrays need a scale and zero point, given by a ``TensorIn
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._checks import check_qparams
 from ..info import TensorInfo
 
 QParams = Tuple[float, int]
@@ -58,17 +58,16 @@ def qparams(a: np.ndarray, info: InfoLike, name: str) -> QParams:
             f"{name} is {a.dtype}: expected its TensorInfo or a (scale, zero_point) pair, got None"
         )
     if isinstance(info, TensorInfo):
-        scale, zp = float(info.scale), int(info.zero_point)
+        scale, zp = info.scale, info.zero_point
     else:
         try:
-            scale, zp = float(info[0]), int(info[1])  # type: ignore[index]
-        except (TypeError, IndexError, ValueError):
+            scale, zp = info  # type: ignore[misc]
+        except (TypeError, ValueError):
             raise TypeError(
                 f"expected a TensorInfo or (scale, zero_point) for {name}, got {info!r}"
             ) from None
-    if not (scale > 0.0) or not math.isfinite(scale):
-        raise ValueError(f"expected a positive finite scale for {name}, got {scale}")
-    return scale, zp
+    # The kernels take an int32 zero point: (1.0, 2**40) raised pybind11's RuntimeError.
+    return check_qparams(name, scale, zp, -2**31, 2**31 - 1)
 
 
 def logical_channels(a: np.ndarray, info: InfoLike, channels: Optional[int], name: str) -> int:
@@ -101,6 +100,8 @@ def logical_channels(a: np.ndarray, info: InfoLike, channels: Optional[int], nam
 def grid_view(a: np.ndarray, info: InfoLike, channels: Optional[int], name: str) -> ViewSpec:
     """View spec of a 4-D NCHW or 5-D NC1HWC2 output."""
     check_array(a, name)
+    if a.ndim not in (4, 5):  # a 0-d array raised IndexError
+        raise ValueError(f"expected {name} of shape (1, C, H, W) or (1, C1, H, W, C2), got {a.shape}")
     if a.shape[0] != 1:
         raise ValueError(f"expected batch 1 for {name}, got shape {a.shape}")
     c = logical_channels(a, info, channels, name)
@@ -131,6 +132,9 @@ def rows_view(a: np.ndarray, info: InfoLike, transposed: bool, name: str) -> Vie
 
 def spatial(a: np.ndarray) -> Tuple[int, int]:
     """(H, W) of a 4-D or 5-D grid output."""
+    if not isinstance(a, np.ndarray) or a.ndim not in (4, 5):
+        raise ValueError(f"expected a (1, C, H, W) or (1, C1, H, W, C2) output, got "
+                         f"{getattr(a, 'shape', type(a).__name__)}")
     return int(a.shape[2]), int(a.shape[3])
 
 

@@ -7,6 +7,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from ..results import Classification
+from .._checks import check_count, check_flag
 from ._common import check_dtype, dequantize, int8_qparams
 
 __all__ = ["classify", "softmax"]
@@ -44,8 +45,8 @@ def classify(
         values = dequantize(x, *int8_qparams("qparams", qparams))
     else:
         values = x.astype(np.float32)
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected an integer >= 1, got {k!r}")
+    k = check_count("k", k, 1)
+    apply_softmax = check_flag("apply_softmax", apply_softmax)
     if names is not None and len(names) != x.size:
         raise ValueError(f"names: expected {x.size} names, got {len(names)}")
     scores = softmax(values) if apply_softmax else values

@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
+from .._checks import MAX_SIDE, check_flag, check_int, check_size
 from ._common import check_contiguous, check_fraction, check_number
 from ._tensors import InfoLike, grid_view, infos_list, qparams, rows_view, spatial
 
@@ -93,8 +94,9 @@ def nms(
         check_contiguous("class_ids", class_ids)
     _check_top_k(top_k)
     _check_max_detections(max_detections)
-    iou_threshold = check_number("iou_threshold", iou_threshold)  # < 0: one box per class
+    iou_threshold = check_fraction("iou_threshold", iou_threshold)  # 2.5 and -1 were accepted
     score_threshold = check_number("score_threshold", score_threshold)
+    plus_one = check_flag("plus_one", plus_one)
     return _core.nms(
         boxes, scores, class_ids,
         float(iou_threshold), float(score_threshold), int(max_detections),
@@ -141,7 +143,7 @@ def weighted_nms(
     if extra is not None and extra.shape[0] != scores.shape[0]:
         raise ValueError(f"expected extra (N, M) with N = {scores.shape[0]}, got {extra.shape}")
     _check_max_detections(max_detections)
-    iou_threshold = check_number("iou_threshold", iou_threshold)
+    iou_threshold = check_fraction("iou_threshold", iou_threshold)  # an IoU is in [0, 1]
     score_threshold = check_number("score_threshold", score_threshold)
     top, out_boxes, out_extra, _sizes = _core.weighted_nms(
         boxes, scores, extra, float(iou_threshold), float(score_threshold), int(max_detections))
@@ -201,11 +203,8 @@ def _input_hw(input_size: Optional[Tuple[int, int]], outputs: Sequence[np.ndarra
     if input_size is None:
         h0, w0 = spatial(outputs[0])
         input_size = (h0 * 8, w0 * 8)
-    ih, iw = (int(v) for v in input_size)
-    if ih <= 0 or iw <= 0 or (ih, iw) != tuple(input_size):
-        # 0 or negative sizes scaled every box to 0 or mirrored it; 639.5 was truncated
-        raise ValueError(f"expected input_size as positive integers (h, w), got {tuple(input_size)}")
-    return ih, iw
+    # 0 or negative sizes scaled every box to 0 or mirrored it; 639.5 was truncated
+    return check_size("input_size", input_size)
 
 
 def _finish(
@@ -229,8 +228,8 @@ def _check_top_k(top_k: Optional[int]) -> None:
 def _nms_args(iou: float, max_detections: int, class_agnostic: bool, top_k: Optional[int],
               plus_one: bool, run_nms: bool) -> Tuple[Any, ...]:
     _check_top_k(top_k)
-    return (float(iou), int(max_detections), bool(class_agnostic), int(top_k or 0),
-            bool(plus_one), bool(run_nms))
+    return (float(iou), int(max_detections), check_flag("class_agnostic", class_agnostic), int(top_k or 0),
+            check_flag("plus_one", plus_one), check_flag("run_nms", run_nms))
 
 
 def _decode_yolov8_args(
@@ -296,7 +295,7 @@ def _decode_yolov8_args(
     assert box_channels is not None
     return (
         branches, float(conf), scores == "logit", box_channels // 4, float(iw), float(ih),
-        bool(use_score_sum), *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms),
+        check_flag("use_score_sum", use_score_sum), *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms),
     )
 
 
@@ -365,6 +364,7 @@ def _decode_yolov8_flat_args(
     _check_head_3d(output, "(1, 4+nc, N)", "the flat head")
     if transposed is None:
         transposed = output.shape[1] > output.shape[2]
+    transposed = check_flag("transposed", transposed)
     view = rows_view(output, info, transposed, "output 0 (flat head)")
     if view[1][0] < 5:
         raise ValueError(f"expected at least 5 rows (4 box + classes), got {view[1][0]}")
@@ -502,24 +502,25 @@ def _decode_yolox_args(
     """Validated arguments of ``_core.decode_yolox`` / ``_core.DetectionPlan`` for :func:`decode_yolox`."""
     _check_common(conf, iou, max_detections, "prob")
     _check_head_3d(output, "(1, N, 5+nc)", "the YOLOX head")
+    grid_decode = check_flag("grid_decode", grid_decode)
     view = rows_view(output, info, True, "output 0 (YOLOX head)")
     if view[1][0] < 6:
         raise ValueError(f"expected at least 6 fields (5 + classes), got {view[1][0]}")
     n = int(output.shape[1])
-    strides = [int(s) for s in strides]
+    strides = [check_int(f"strides[{k}]", s, 1, MAX_SIDE) for k, s in enumerate(strides)]
     if grid_decode:
-        if not strides or min(strides) <= 0:
+        if not strides:
             raise ValueError(f"expected positive strides, got {strides}")
         if input_size is None:
             side = math.sqrt(n / sum(1.0 / (s * s) for s in strides))
             input_size = (int(round(side)), int(round(side)))
-        ih, iw = (int(v) for v in input_size)
+        ih, iw = check_size("input_size", input_size)
         total = sum((ih // s) * (iw // s) for s in strides)
         if total != n:
             raise ValueError(f"expected {total} anchors for input {input_size} and strides "
                              f"{strides}, got N={n} (pass input_size)")
     else:
-        ih, iw = (int(v) for v in (input_size or (0, 0)))
+        ih, iw = (0, 0) if input_size is None else check_size("input_size", input_size)
     return (view, float(conf), bool(grid_decode), float(iw), float(ih), strides,
                              *_nms_args(iou, max_detections, class_agnostic, top_k, plus_one, run_nms))
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
+from .._checks import check_int, check_number, check_side, check_size
 from ._common import (check_dtype, check_fraction, degenerate_boxes, dequantize, int8_qparams, sigmoid,
                       unletterbox_boxes, unletterbox_points)
 from .detection import _check_max_detections, nms
@@ -23,7 +24,8 @@ __all__ = ["retinaface_priors", "decode_retinaface", "blazeface_anchors", "decod
 def retinaface_priors(model_shape: Tuple[int, int] = (320, 320)) -> np.ndarray:
     """(P, 4) priors (cx, cy, w, h) normalised to the input: steps 8/16/32, sizes
     (16, 32), (64, 128), (256, 512), order level -> row -> column -> size."""
-    return _core.retinaface_priors(int(model_shape[0]), int(model_shape[1]))
+    h, w = check_size("model_shape", model_shape)  # (1,) raised IndexError, (10**9, 10**9) ran out of memory
+    return _core.retinaface_priors(h, w)
 
 
 def _float_output(name: str, a: np.ndarray, width: int, qp: Optional[Tuple[float, int]]) -> np.ndarray:
@@ -122,7 +124,7 @@ def decode_retinaface(
     if transform is not None:
         shape = (int(transform.dst_shape[0]), int(transform.dst_shape[1]))
     elif model_shape is not None:
-        shape = (int(model_shape[0]), int(model_shape[1]))
+        shape = check_size("model_shape", model_shape)
     else:
         shape = _retinaface_model_shape(l.shape[0])
     pri = retinaface_priors(shape)
@@ -139,6 +141,11 @@ def blazeface_anchors(
     ``fixed_anchor_size`` and one aspect ratio: consecutive layers of equal stride share a
     grid; each layer contributes 2 anchors per cell. Order: layer group -> row -> column ->
     anchor. The front model (128, strides 8/16/16/16) gives 16*16*2 + 8*8*6 = 896."""
+    input_size = check_side("input_size", input_size)  # 2**31 tried to allocate exabytes
+    if isinstance(strides, (str, bytes)) or not hasattr(strides, "__len__") or len(strides) == 0:
+        raise TypeError(f"strides: expected a non-empty sequence of integers, got {strides!r}")
+    strides = [check_int(f"strides[{k}]", s, 1, input_size) for k, s in enumerate(strides)]
+    anchor_offset = check_number("anchor_offset", anchor_offset, 0.0, 1.0)
     out = []
     i = 0
     while i < len(strides):
@@ -184,6 +191,7 @@ def decode_blazeface(
     Returns Detections in image pixels (model pixels without a transform), keypoints (N, 6, 2).
     """
     conf = check_fraction("conf", conf)
+    input_size = check_side("input_size", input_size)
     method = _check_nms_method(nms)
     qp = list(qparams) if qparams is not None else [None, None]
     r = _float_output("regressors", regressors, 16, qp[0])

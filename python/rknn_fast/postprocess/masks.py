@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
+from .._checks import MAX_SIDE, check_array, check_flag, check_size
 from ._common import check_contiguous, check_dtype, check_transform
 from ._tensors import InfoLike, infos_list, qparams
 
@@ -58,6 +59,7 @@ def instance_masks(
     Returns ``masks`` (N, H, W) bool, or ``(masks, class_map)``.
     """
     check_dtype("proto", proto, (np.int8, np.float32))
+    class_map = check_flag("class_map", class_map)
     if proto.ndim == 4:
         if proto.shape[0] != 1:
             raise ValueError(f"proto: expected batch 1, got shape {proto.shape}")
@@ -104,7 +106,9 @@ def instance_masks(
         oh, ow = (int(v) for v in transform.src_shape[:2])
         scale, px, py = float(transform.scale), float(transform.pad_x), float(transform.pad_y)
     else:
-        mh, mw = model_shape if model_shape is not None else (4 * proto.shape[1], 4 * proto.shape[2])
+        # (10**9, 10**9) tried to allocate exabytes of masks
+        mh, mw = check_size("model_shape", model_shape if model_shape is not None
+                            else (min(4 * proto.shape[1], MAX_SIDE), min(4 * proto.shape[2], MAX_SIDE)))
         oh, ow, scale, px, py = mh, mw, 1.0, 0.0, 0.0
     masks, cmap = _core.instance_masks(
         proto, int(proto_zero_point), np.ascontiguousarray(coefficients), zps, boxes,
@@ -205,13 +209,22 @@ def _seg_outputs(
 ) -> Tuple[List[np.ndarray], Sequence[InfoLike], Tuple[int, int]]:
     """Outputs as a list of ``expected`` arrays, one info each, and the model input (h, w):
     ``input_size``, else the letterbox destination, else 8 x the first (stride 8) grid."""
+    if isinstance(outputs, np.ndarray) or not isinstance(outputs, (list, tuple)):
+        # None raised AttributeError, one flattened array IndexError
+        raise TypeError(f"expected a list of {expected} {what}, got {type(outputs).__name__}")
     outputs = list(outputs)
     if len(outputs) != expected:
         raise ValueError(f"expected {expected} {what}, got {len(outputs)}")
+    for i, a in enumerate(outputs):
+        check_array(f"output {i}", a)
+        if a.ndim not in (4, 5) or a.shape[0] != 1:
+            raise ValueError(f"output {i}: expected (1, C, H, W) or (1, C1, H, W, C2), got shape {a.shape}")
     infos = infos_list(infos_or_qparams, expected)
+    if transform is not None:
+        check_transform(transform)
     if input_size is None:
         input_size = transform.dst_shape[:2] if transform is not None else (8 * outputs[0].shape[2], 8 * outputs[0].shape[3])
-    return outputs, infos, (int(input_size[0]), int(input_size[1]))
+    return outputs, infos, check_size("input_size", input_size)
 
 
 def _seg_finish(

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import _core
 from ..results import Detections, LetterboxTransform
-from ._common import (check_dtype, check_fraction, dequantize, int8_qparams, planes, unletterbox_boxes,
+from .._checks import check_real, check_size
+from ._common import (check_dtype, check_fraction, check_transform, dequantize, int8_qparams, planes, unletterbox_boxes,
                       unletterbox_points)
 from .detection import nms
 
@@ -43,8 +44,13 @@ def decode_yolov8_pose(
 
     Returns Detections in image pixels (class 0) with ``keypoints`` (N, K, 3).
     """
+    conf = check_real("conf", conf)
     if not 0.0 < conf < 1.0:
         raise ValueError(f"conf: expected 0 < conf < 1, got {conf}")
+    if not isinstance(layout, str):  # None raised AttributeError
+        raise TypeError(f"layout: expected 'NCHW', 'NHWC' or 'NC1HWC2', got {type(layout).__name__}")
+    if isinstance(heads, (str, bytes, np.ndarray)) or not isinstance(heads, Sequence):
+        raise TypeError(f"heads: expected a list of arrays, got {type(heads).__name__}")
     iou = check_fraction("iou", iou)
     if isinstance(reg_max, bool) or not isinstance(reg_max, int) or not 1 <= reg_max <= 64:
         raise ValueError(f"reg_max: expected an integer in 1..64, got {reg_max!r}")
@@ -66,9 +72,10 @@ def decode_yolov8_pose(
     if keypoints.ndim != 4 or keypoints.shape[0] != 1 or keypoints.shape[2] != 3 or keypoints.shape[3] != total:
         raise ValueError(f"keypoints: expected (1, K, 3, {total}), got shape {keypoints.shape}")
     if transform is not None:
+        check_transform(transform)
         mh, mw = (int(v) for v in transform.dst_shape[:2])
     elif model_shape is not None:
-        mh, mw = (int(v) for v in model_shape)
+        mh, mw = check_size("model_shape", model_shape)
     else:
         mh, mw = 8 * descs[0][1], 8 * descs[0][2]
     logit_thr = math.log(conf / (1.0 - conf))

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _core
 from ..results import LetterboxTransform
+from .._checks import MAX_CLASSES, check_choice, check_int, check_number
 from ._common import check_contiguous, map_affine, planes
 
 __all__ = ["argmax_classes", "segment", "resample_class_map", "overlay", "default_palette"]
@@ -76,15 +77,16 @@ def segment(
         return argmax_classes(scores, layout, classes=classes, width=width)
     if mode == "nearest":
         return resample_class_map(argmax_classes(scores, layout, classes=classes, width=width), transform, image_shape)
-    if mode != "bilinear":
-        raise ValueError(f"mode: expected 'nearest' or 'bilinear', got {mode!r}")
+    check_choice("mode", mode, ("nearest", "bilinear"))
     arr, d = planes(scores, layout, classes, width)
     a, (oh, ow) = map_affine((d[1], d[2]), transform, image_shape)
     return _core.seg_resample_argmax(arr, *d, *a, oh, ow)
 
 
 def default_palette(n: int = 256) -> np.ndarray:
-    """(n, 3) uint8 colours: class 0 black, the others the PASCAL VOC bit-interleaved palette."""
+    """(n, 3) uint8 colours: class 0 black, the others the PASCAL VOC bit-interleaved palette.
+    ``n``: 0..65536 (class maps are at most uint16)."""
+    n = check_int("n", n, 0, MAX_CLASSES)  # 2**31 tried to allocate and loop for minutes
     pal = np.zeros((n, 3), np.uint8)
     for i in range(n):
         c, r, g, b = i, 0, 0, 0
@@ -114,8 +116,7 @@ def overlay(
         raise ValueError(f"class_map: expected shape {image.shape[:2]}, got {class_map.shape}")
     if class_map.size and int(class_map.min()) < 0:  # would index the palette from its end
         raise ValueError(f"class_map: expected class ids >= 0, got {int(class_map.min())}")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha: expected 0..1, got {alpha}")
+    alpha = check_number("alpha", alpha, 0.0, 1.0)
     if palette is None:
         palette = default_palette(max(256, int(class_map.max(initial=0)) + 1))
     palette = np.asarray(palette, np.uint8)

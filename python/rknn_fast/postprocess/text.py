@@ -8,7 +8,6 @@ DBNet post-processor's constant.
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Tuple
 
 import cv2
@@ -16,7 +15,8 @@ import numpy as np
 
 from ..results import LetterboxTransform, TextBoxes
 from .. import _core
-from ._common import check_count, check_dtype, check_number, int8_qparams
+from .._checks import check_choice, check_flag, check_size
+from ._common import check_count, check_dtype, check_number, check_transform, int8_qparams
 
 __all__ = ["decode_dbnet", "unclip_convex", "order_quad"]
 
@@ -39,7 +39,12 @@ def unclip_convex(poly: np.ndarray, ratio: float) -> np.ndarray:
     offset (pyclipper ``JT_ROUND``) that PaddleOCR/rapidocr then pass to ``minAreaRect``, so
     the final boxes agree without pyclipper. Runs the same C++ routine as decode_dbnet.
     """
-    p = np.ascontiguousarray(np.asarray(poly, np.float64).reshape(-1, 2))
+    # ratio=nan returned NaN corners, a negative ratio shrank the polygon inside out
+    ratio = check_number("ratio", ratio, 0.0, finite=True)
+    p = np.asarray(poly, np.float64)
+    if p.size == 0 or p.size % 2 or not np.isfinite(p).all():
+        raise ValueError(f"poly: expected finite (N, 2) points, got shape {p.shape}")
+    p = np.ascontiguousarray(p.reshape(-1, 2))
     return np.asarray(_core.unclip_convex(p, float(ratio)), np.float32)
 
 
@@ -75,10 +80,14 @@ def decode_dbnet(
     thresh = check_number("thresh", thresh)
     box_thresh = check_number("box_thresh", box_thresh)
     max_candidates = check_count("max_candidates", max_candidates)
-    if not (math.isfinite(unclip_ratio) and unclip_ratio >= 0):
-        raise ValueError(f"unclip_ratio: expected a finite number >= 0, got {unclip_ratio}")
-    if not (math.isfinite(min_size) and min_size >= 0):
-        raise ValueError(f"min_size: expected a finite number >= 0, got {min_size}")
+    unclip_ratio = check_number("unclip_ratio", unclip_ratio, 0.0, finite=True)
+    min_size = check_number("min_size", min_size, 0.0, finite=True)
+    use_dilation = check_flag("use_dilation", use_dilation)
+    check_choice("score_mode", score_mode, ("fast", "slow"))
+    if transform is not None:
+        check_transform(transform)
+    elif image_shape is not None:
+        check_size("image_shape", image_shape, trailing=True)
     p = prob
     if p.ndim == 4 and p.shape[:2] == (1, 1):
         p = p[0, 0]
