@@ -45,8 +45,7 @@ THREAD_TESTS=(tests/test_model.py tests/test_pipelines.py tests/test_emulator.py
               tests/test_detection_decode.py tests/test_masks.py tests/test_segmentation.py
               tests/test_faces.py tests/test_pose.py tests/test_text.py tests/test_classification.py
               tests/test_letterbox.py tests/test_runtime.py tests/test_format.py)
-# >>> Pool (tests/test_pool.py): its thread tests belong here once it exists. <<<
-[ -f tests/test_pool.py ] && THREAD_TESTS+=(tests/test_pool.py)
+THREAD_TESTS+=(tests/test_pool.py tests/test_pipeline_pool.py)  # Pool workers, pipelines' map/submit
 THREAD_FILTER="thread or concurren or parallel or pool"
 
 # pip-installs the package into $OUT/<name>-site, built with the given CMake define.
