@@ -5,6 +5,8 @@ RuntimeError, silent truncation or an unbounded allocation), plus the shared che
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,38 @@ def test_check_number_and_size():
 
 def test_public_names_still_exported():
     assert rknn_fast.nms is pp.nms and rknn_fast.letterbox is letterbox
+
+
+# ------------------------------------------------------------------ found by longer property runs
+
+
+def test_softmax_refuses_non_finite_and_survives_float32_extremes():
+    with pytest.raises(ValueError, match="finite"):
+        pp.softmax(np.array([np.inf, 1.0], np.float32))
+    big = np.array([3.4028235e38, 0.0, -3.4028235e38], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = pp.softmax(big)  # 3.4e38 - -3.4e38 overflowed float32 (a RuntimeWarning)
+    np.testing.assert_allclose(got, [1.0, 0.0, 0.0])
+
+
+def test_classify_refuses_nan_scores():
+    with pytest.raises(ValueError, match="NaN"):
+        pp.classify(np.array([0.5, np.nan, 0.1], np.float32), 1, apply_softmax=False)
+
+
+def test_overlay_refuses_palette_values_outside_uint8():
+    img, cmap = np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.uint8)
+    for bad in (np.full((2, 3), 300.0), np.full((2, 3), np.nan), np.full((2, 3), -1)):
+        with pytest.raises(ValueError, match="palette"):
+            pp.overlay(img, cmap, bad)
+
+
+def test_unclip_convex_refuses_complex_points_and_overflowing_ratios():
+    rect = np.array([[0, 0], [10, 0], [10, 5], [0, 5]], np.float32)
+    with pytest.raises(TypeError, match="real"):
+        pp.unclip_convex(rect.astype(complex), 1.5)
+    with pytest.raises(ValueError, match="ratio"):
+        pp.unclip_convex(rect, 1e300)  # gave inf corners
+    with pytest.raises(ValueError, match="float32"):
+        pp.unclip_convex(rect.astype(np.float64) * 3e37, 1.0)  # finite in, past float32 out

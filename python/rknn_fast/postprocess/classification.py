@@ -18,7 +18,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     a = np.asarray(logits)
     if a.dtype.kind not in "iuf" or a.ndim == 0 or a.shape[-1] == 0:
         raise TypeError(f"logits: expected a non-empty numeric array, got {a.dtype} {a.shape}")
-    x = a.astype(np.float32)
+    # float64: the max-subtraction of float32 extremes (3e38 - -3e38) cannot overflow there.
+    x = a.astype(np.float64)
+    if not np.isfinite(x).all():  # inf - inf is NaN: a probability of NaN, with warnings
+        raise ValueError("logits: expected finite values, got inf or NaN")
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
@@ -45,6 +48,8 @@ def classify(
         values = dequantize(x, *int8_qparams("qparams", qparams))
     else:
         values = x.astype(np.float32)
+    if np.isnan(values).any():  # NaN has no rank: top-k would silently drop classes
+        raise ValueError("logits: expected no NaN values")
     k = check_count("k", k, 1)
     apply_softmax = check_flag("apply_softmax", apply_softmax)
     if names is not None and len(names) != x.size:

@@ -119,7 +119,11 @@ def overlay(
     alpha = check_number("alpha", alpha, 0.0, 1.0)
     if palette is None:
         palette = default_palette(max(256, int(class_map.max(initial=0)) + 1))
-    palette = np.asarray(palette, np.uint8)
+    pal = np.asarray(palette)
+    # A cast to uint8 would wrap 300 to 44 and turn NaN into anything: refuse instead.
+    if pal.dtype.kind not in "iuf" or (pal.size and not (np.isfinite(pal).all() and pal.min() >= 0 and pal.max() <= 255)):
+        raise ValueError(f"palette: expected colour values in [0, 255], got {pal.dtype} array")
+    palette = pal.astype(np.uint8, copy=False)
     if palette.ndim != 2 or palette.shape[1] != 3:
         raise ValueError(f"palette: expected (K, 3) uint8, got shape {palette.shape}")
     top = int(class_map.max(initial=0))

@@ -20,6 +20,10 @@ from ._common import check_count, check_dtype, check_number, check_transform, in
 
 __all__ = ["decode_dbnet", "unclip_convex", "order_quad"]
 
+#: Largest accepted unclip ratio (rapidocr uses 1.6; 100 already grows a box by 25 times its
+#: short side): larger ones only overflow the float32 corners.
+MAX_UNCLIP_RATIO = 100.0
+
 
 def order_quad(pts: np.ndarray) -> np.ndarray:
     """The 4 corners of a rectangle ordered top-left, top-right, bottom-right, bottom-left
@@ -40,12 +44,18 @@ def unclip_convex(poly: np.ndarray, ratio: float) -> np.ndarray:
     the final boxes agree without pyclipper. Runs the same C++ routine as decode_dbnet.
     """
     # ratio=nan returned NaN corners, a negative ratio shrank the polygon inside out
-    ratio = check_number("ratio", ratio, 0.0, finite=True)
-    p = np.asarray(poly, np.float64)
+    ratio = check_number("ratio", ratio, 0.0, MAX_UNCLIP_RATIO)
+    p = np.asarray(poly)
+    if p.dtype.kind not in "iuf":  # complex would lose its imaginary part, objects anything
+        raise TypeError(f"poly: expected real (N, 2) points, got {p.dtype}")
+    p = p.astype(np.float64, copy=False)
     if p.size == 0 or p.size % 2 or not np.isfinite(p).all():
         raise ValueError(f"poly: expected finite (N, 2) points, got shape {p.shape}")
     p = np.ascontiguousarray(p.reshape(-1, 2))
-    return np.asarray(_core.unclip_convex(p, float(ratio)), np.float32)
+    out = np.asarray(_core.unclip_convex(p, float(ratio)), np.float64)
+    if not np.isfinite(out).all() or np.abs(out).max(initial=0.0) > np.finfo(np.float32).max:
+        raise ValueError("poly: the offset polygon does not fit float32 (coordinates too large)")
+    return out.astype(np.float32)
 
 
 def decode_dbnet(
@@ -80,7 +90,7 @@ def decode_dbnet(
     thresh = check_number("thresh", thresh)
     box_thresh = check_number("box_thresh", box_thresh)
     max_candidates = check_count("max_candidates", max_candidates)
-    unclip_ratio = check_number("unclip_ratio", unclip_ratio, 0.0, finite=True)
+    unclip_ratio = check_number("unclip_ratio", unclip_ratio, 0.0, MAX_UNCLIP_RATIO)
     min_size = check_number("min_size", min_size, 0.0, finite=True)
     use_dilation = check_flag("use_dilation", use_dilation)
     check_choice("score_mode", score_mode, ("fast", "slow"))
