@@ -81,7 +81,7 @@ run_tsan() {
     build_site tsan RKNN_FAST_TSAN
     log "thread tests under TSan"
     LD_PRELOAD="$(gcc -print-file-name=libtsan.so)" \
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:exitcode=66" \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:exitcode=66:suppressions=$ROOT/tests/cpp/tsan.supp" \
     PYTHONPATH="$OUT/tsan-site" \
         "$PY" -m pytest -q -p no:cacheprovider "${THREAD_TESTS[@]}" -k "$THREAD_FILTER"
     log "emulator stress driver under TSan"
