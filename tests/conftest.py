@@ -29,6 +29,18 @@ def models_dir() -> pathlib.Path:
     return MODELS
 
 
+@pytest.fixture
+def clean_emulator():
+    """A fresh emulator state (counters, faults, NPU time from the environment) for the test,
+    and no NPU time or armed fault left behind for the next one."""
+    from rknn_fast import emulator
+
+    emulator.reset()
+    yield
+    emulator.set_npu_time_us(0)
+    emulator.clear_faults()
+
+
 def pytest_configure(config):
     # Most tests feed the emulator inputs it has no recording for on purpose (shapes, dtypes,
     # threading, decoding on synthetic maps): their synthetic outputs are expected, so the

@@ -28,12 +28,7 @@ PIPELINES = [
 IDS = [p[0].__name__ for p in PIPELINES]
 
 
-@pytest.fixture(autouse=True)
-def _clean_emulator():
-    emulator.reset()
-    yield
-    emulator.set_npu_time_us(0)
-    emulator.clear_faults()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def _same(a, b):

@@ -18,12 +18,7 @@ RK3588 = "tiny_conv_rk3588_i8.rknn"
 RK3566 = "tiny_conv_rk3566_i8.rknn"
 
 
-@pytest.fixture(autouse=True)
-def _clean_emulator():
-    emulator.reset()
-    yield
-    emulator.set_npu_time_us(0)
-    emulator.clear_faults()
+pytestmark = pytest.mark.usefixtures("clean_emulator")
 
 
 def _frames(n, seed=0, size=64):
